@@ -1,0 +1,462 @@
+/*
+ * common.c - result codes, logging, capped buffers, arenas, number and time conversions.
+ */
+#include "ns_common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ns_rc_str(int rc)
+{
+    switch (rc) {
+    case NS_OK:
+        return "ok";
+    case NS_ENOMEM:
+        return "out of memory";
+    case NS_ETOOBIG:
+        return "input too large";
+    case NS_EIO:
+        return "input/output error";
+    case NS_EPARSE:
+        return "malformed input";
+    case NS_EINVAL:
+        return "invalid argument";
+    case NS_EDB:
+        return "database error";
+    case NS_EABORT:
+        return "aborted";
+    case NS_ENOTFOUND:
+        return "not found";
+    default:
+        return "unknown error";
+    }
+}
+
+void ns_log_at(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    const char *base = strrchr(file, '/');
+    fprintf(stderr, "ntlmscope [%s:%d]: ", base ? base + 1 : file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ========================================================================================== */
+/* ns_buf                                                                                      */
+/* ========================================================================================== */
+
+void ns_buf_init(struct ns_buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max ? max : (size_t)64 << 20;
+}
+
+static int buf_reserve(struct ns_buf *b, size_t extra)
+{
+    size_t need, ncap;
+    char *nd;
+    if (extra > b->max || b->len > b->max - extra) {
+        return NS_ETOOBIG;
+    }
+    need = b->len + extra + 1;
+    if (need <= b->cap) {
+        return NS_OK;
+    }
+    ncap = b->cap ? b->cap : 256;
+    while (ncap < need) {
+        ncap *= 2;
+    }
+    nd = realloc(b->data, ncap);
+    if (!nd) {
+        return NS_ENOMEM;
+    }
+    b->data = nd;
+    b->cap = ncap;
+    return NS_OK;
+}
+
+int ns_buf_add(struct ns_buf *b, const void *data, size_t len)
+{
+    int rc = buf_reserve(b, len);
+    if (rc != NS_OK) {
+        return rc;
+    }
+    if (len) {
+        memcpy(b->data + b->len, data, len);
+    }
+    b->len += len;
+    b->data[b->len] = '\0';
+    return NS_OK;
+}
+
+int ns_buf_adds(struct ns_buf *b, const char *s)
+{
+    return ns_buf_add(b, s, strlen(s));
+}
+
+int ns_buf_printf(struct ns_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n, rc;
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return NS_EINVAL;
+    }
+    if ((rc = buf_reserve(b, (size_t)n)) != NS_OK) {
+        return rc;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return NS_OK;
+}
+
+void ns_buf_reset(struct ns_buf *b)
+{
+    b->len = 0;
+    if (b->data) {
+        b->data[0] = '\0';
+    }
+}
+
+void ns_buf_free(struct ns_buf *b)
+{
+    if (!b) {
+        return;
+    }
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void ns_buf_consume(struct ns_buf *b, size_t n)
+{
+    if (n >= b->len) {
+        ns_buf_reset(b);
+        return;
+    }
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+    b->data[b->len] = '\0';
+}
+
+/* ========================================================================================== */
+/* ns_arena                                                                                    */
+/* ========================================================================================== */
+
+struct ns_arena_block {
+    struct ns_arena_block *next; /* older block */
+    size_t size;                 /* bytes in mem[] */
+    size_t used;                 /* bytes handed out from mem[] */
+    char mem[];                  /* storage */
+};
+
+void ns_arena_init(struct ns_arena *a, size_t max)
+{
+    a->head = NULL;
+    a->used = 0;
+    a->max = max ? max : (size_t)16 << 20;
+}
+
+char *ns_arena_strndup(struct ns_arena *a, const char *s, size_t len)
+{
+    struct ns_arena_block *blk = a->head;
+    char *p;
+    if (len >= a->max || a->used > a->max - len - 1) {
+        return NULL;
+    }
+    if (!blk || blk->size - blk->used < len + 1) {
+        size_t size = 8192;
+        while (size < len + 1) {
+            size *= 2;
+        }
+        blk = malloc(sizeof(*blk) + size);
+        if (!blk) {
+            return NULL;
+        }
+        blk->size = size;
+        blk->used = 0;
+        blk->next = a->head;
+        a->head = blk;
+    }
+    p = blk->mem + blk->used;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    blk->used += len + 1;
+    a->used += len + 1;
+    return p;
+}
+
+char *ns_arena_strdup(struct ns_arena *a, const char *s)
+{
+    return ns_arena_strndup(a, s, strlen(s));
+}
+
+void ns_arena_reset(struct ns_arena *a)
+{
+    struct ns_arena_block *blk = a->head, *keep = NULL;
+    /* keep the oldest block (the first allocated, usually sized for a typical event) */
+    while (blk) {
+        struct ns_arena_block *next = blk->next;
+        if (!next) {
+            keep = blk;
+        } else {
+            free(blk);
+        }
+        blk = next;
+    }
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+    a->head = keep;
+    a->used = 0;
+}
+
+void ns_arena_free(struct ns_arena *a)
+{
+    struct ns_arena_block *blk;
+    if (!a) {
+        return;
+    }
+    blk = a->head;
+    while (blk) {
+        struct ns_arena_block *next = blk->next;
+        free(blk);
+        blk = next;
+    }
+    a->head = NULL;
+    a->used = 0;
+}
+
+/* ========================================================================================== */
+/* Conversions                                                                                 */
+/* ========================================================================================== */
+
+int ns_strieq(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) {
+            return 0;
+        }
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+int ns_parse_int(const char *s, int64_t *out)
+{
+    int neg = 0;
+    uint64_t v = 0;
+    int digits = 0;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+        s++;
+    }
+    if (*s == '-' || *s == '+') {
+        neg = *s == '-';
+        s++;
+    }
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+        for (; isxdigit((unsigned char)*s); s++, digits++) {
+            int d = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
+            if (v > (UINT64_MAX >> 4)) {
+                return NS_EPARSE;
+            }
+            v = (v << 4) | (uint64_t)d;
+        }
+    } else {
+        for (; isdigit((unsigned char)*s); s++, digits++) {
+            uint64_t d = (uint64_t)(*s - '0');
+            if (v > (UINT64_MAX - d) / 10) {
+                return NS_EPARSE;
+            }
+            v = v * 10 + d;
+        }
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+        s++;
+    }
+    if (!digits || *s) {
+        return NS_EPARSE;
+    }
+    if (neg) {
+        if (v > (uint64_t)INT64_MAX + 1) {
+            return NS_EPARSE;
+        }
+        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    } else {
+        *out = (int64_t)v; /* 2^63..2^64-1 keep their bit pattern */
+    }
+    return NS_OK;
+}
+
+int64_t ns_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Howard Hinnant's days_from_civil */
+    int64_t era;
+    unsigned yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+void ns_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t era;
+    unsigned doe, yoe, doy, mp;
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    *y = (int64_t)yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y += *m <= 2;
+}
+
+static int take_digits(const char **s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*s)[i])) {
+            return NS_EPARSE;
+        }
+        v = v * 10 + ((*s)[i] - '0');
+    }
+    *s += n;
+    *out = v;
+    return NS_OK;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 ? 28 + leap : dm[m - 1];
+}
+
+int ns_parse_date(const char *s, int64_t *out_days)
+{
+    int y, m, d;
+    if (take_digits(&s, 4, &y) || *s++ != '-' || take_digits(&s, 2, &m) || *s++ != '-' ||
+        take_digits(&s, 2, &d) || *s) {
+        return NS_EPARSE;
+    }
+    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) {
+        return NS_EPARSE;
+    }
+    *out_days = ns_days_from_civil(y, (unsigned)m, (unsigned)d);
+    return NS_OK;
+}
+
+int ns_parse_time(const char *s, int64_t *out_us)
+{
+    int y, mo, d, h, mi, sec, frac = 0, fdigits = 0;
+    int64_t offset_s = 0, t;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+        s++;
+    }
+    if (take_digits(&s, 4, &y) || *s++ != '-' || take_digits(&s, 2, &mo) || *s++ != '-' ||
+        take_digits(&s, 2, &d)) {
+        return NS_EPARSE;
+    }
+    if (*s != 'T' && *s != 't' && *s != ' ') {
+        return NS_EPARSE;
+    }
+    s++;
+    if (take_digits(&s, 2, &h) || *s++ != ':' || take_digits(&s, 2, &mi) || *s++ != ':' ||
+        take_digits(&s, 2, &sec)) {
+        return NS_EPARSE;
+    }
+    if (*s == '.' || *s == ',') {
+        s++;
+        while (isdigit((unsigned char)*s)) {
+            if (fdigits < 6) {
+                frac = frac * 10 + (*s - '0');
+            }
+            fdigits++;
+            s++;
+        }
+        if (fdigits == 0 || fdigits > 9) {
+            return NS_EPARSE;
+        }
+        for (int i = fdigits; i < 6; i++) {
+            frac *= 10;
+        }
+    }
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        int sign = *s == '-' ? -1 : 1, oh, om = 0;
+        s++;
+        if (take_digits(&s, 2, &oh)) {
+            return NS_EPARSE;
+        }
+        if (*s == ':') {
+            s++;
+        }
+        if (*s && take_digits(&s, 2, &om)) {
+            return NS_EPARSE;
+        }
+        if (oh > 23 || om > 59) {
+            return NS_EPARSE;
+        }
+        offset_s = sign * (oh * 3600 + om * 60);
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+        s++;
+    }
+    if (*s) {
+        return NS_EPARSE;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+        sec > 60) {
+        return NS_EPARSE;
+    }
+    t = ns_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec -
+        offset_s;
+    *out_us = t * 1000000 + frac;
+    return NS_OK;
+}
+
+int64_t ns_day_of(int64_t us)
+{
+    int64_t s = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+}
+
+void ns_format_date(int64_t days, char out[16])
+{
+    int64_t y;
+    unsigned m, d;
+    ns_civil_from_days(days, &y, &m, &d);
+    snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
+}
+
+void ns_format_time(int64_t us, char out[32])
+{
+    int64_t day = ns_day_of(us);
+    int64_t rem = us - day * 86400 * (int64_t)1000000;
+    int64_t y;
+    unsigned m, d;
+    int64_t secs = rem / 1000000, micro = rem % 1000000;
+    ns_civil_from_days(day, &y, &m, &d);
+    snprintf(out, 32, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m, d,
+             (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), (int)micro);
+}

@@ -1,0 +1,102 @@
+/*
+ * ns_parser.h - reading NTLM events from event XML, JSON and EVTX, streamed in chunks.
+ *
+ * A parser is fed bytes as they arrive (a file read in chunks, an HTTP body) and calls the
+ * sink once per event: on_event for an NTLM event (normalized), on_skip for an event of
+ * another channel or provider, on_reject for an event that cannot be read, with where it
+ * starts. A bad event never stops the events around it from being delivered.
+ */
+#ifndef NS_PARSER_H
+#define NS_PARSER_H
+
+#include "ns_event.h"
+
+enum ns_format {
+    NS_FMT_AUTO, /* decide from the first bytes */
+    NS_FMT_XML,  /* event XML: <Event>, <Events>, or <Event> elements with no root */
+    NS_FMT_JSON, /* JSON: one object, an array, or one object per line */
+    NS_FMT_EVTX  /* Windows .evtx */
+};
+
+/* Returns the format named by s ("auto", "xml", "json", "evtx"), or -1. */
+int ns_format_from_name(const char *s);
+const char *ns_format_name(enum ns_format f);
+/* Guesses the format from the first bytes of the input (at least 8 wanted). */
+enum ns_format ns_format_detect(const unsigned char *p, size_t len);
+
+/* Where events go. Every callback is optional. */
+struct ns_sink {
+    void *ctx; /* passed to every callback */
+    /* An NTLM event. The event is only valid during the call. Return NS_OK to go on, any
+     * other code to stop the parser, which then returns that code. */
+    int (*on_event)(void *ctx, const struct ns_event *ev);
+    /* An event that is not an NTLM event (another channel or provider). */
+    void (*on_skip)(void *ctx, const struct ns_raw *raw);
+    /* An event that could not be read or stored: source is the input's name, where says
+     * where in it ("line 12", "record 7"), why says what is wrong. */
+    void (*on_reject)(void *ctx, const char *source, const char *where, const char *why);
+};
+
+struct ns_parser;
+
+/*
+ * Creates a streaming parser for XML or JSON (NS_FMT_AUTO decides on the first bytes fed;
+ * EVTX cannot be streamed, see ns_parse_evtx_file). source names the input in messages.
+ * Returns NS_OK and sets *out; free it with ns_parser_free().
+ */
+int ns_parser_new(struct ns_parser **out, enum ns_format fmt, const char *source,
+                  const struct ns_sink *sink);
+/* Feeds the next len bytes. Returns NS_OK, or the code a sink callback stopped with, or
+ * NS_EINVAL when the data turns out to be EVTX. */
+int ns_parser_feed(struct ns_parser *p, const void *data, size_t len);
+/* Ends the input: a half-read event at the end is rejected as truncated. Returns NS_OK or
+ * the code a sink callback stopped with. */
+int ns_parser_finish(struct ns_parser *p);
+/* The format in use (after detection). */
+enum ns_format ns_parser_format(const struct ns_parser *p);
+/* Number of events the parser rejected itself (malformed, truncated). */
+uint64_t ns_parser_rejects(const struct ns_parser *p);
+void ns_parser_free(struct ns_parser *p);
+
+/* Progress of a file being read: bytes done out of total (total 0 when unknown). */
+typedef void (*ns_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/*
+ * Reads one file ("-" for standard input) in the given format and delivers its events to
+ * the sink. Returns NS_OK; NS_EIO when the file cannot be read (err says why); NS_EPARSE
+ * when events were rejected (each already reported to on_reject); or a sink's stop code.
+ */
+int ns_parse_path(const char *path, enum ns_format fmt, const struct ns_sink *sink,
+                  ns_progress_fn progress, void *progress_ctx, char *err, size_t errlen);
+
+/* Reads an .evtx file with libevtx; each record's XML goes through the XML event parser.
+ * Returns like ns_parse_path. */
+int ns_parse_evtx_file(const char *path, const char *source, const struct ns_sink *sink,
+                       ns_progress_fn progress, void *progress_ctx, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Internal to collector/: the per-format engines                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+struct ns_xml;
+int ns_xml_new(struct ns_xml **out, const char *source, const struct ns_sink *sink);
+int ns_xml_feed(struct ns_xml *x, const char *data, size_t len);
+int ns_xml_finish(struct ns_xml *x);
+uint64_t ns_xml_rejects(const struct ns_xml *x);
+/* Parses one complete <Event> element (UTF-8) and delivers it; where names its place. */
+int ns_xml_parse_event(struct ns_xml *x, const char *data, size_t len, const char *where,
+                       long first_line);
+void ns_xml_free(struct ns_xml *x);
+
+struct ns_json;
+int ns_json_new(struct ns_json **out, const char *source, const struct ns_sink *sink);
+int ns_json_feed(struct ns_json *j, const char *data, size_t len);
+int ns_json_finish(struct ns_json *j);
+uint64_t ns_json_rejects(const struct ns_json *j);
+void ns_json_free(struct ns_json *j);
+
+/* Normalizes a raw event and hands it to the sink (shared by every engine). */
+int ns_deliver(const struct ns_sink *sink, const struct ns_raw *raw, struct ns_event *ev,
+               const char *source, const char *where);
+
+#endif

@@ -1,0 +1,16 @@
+-- View `reasons`: why NTLM was used (NtlmUsageId), with the remediation for each reason.
+-- Events that carry no reason (the older 4001-8006 events) form the row with reason_id null.
+SELECT NULLIF(d.reason_id, -1) AS reason_id,
+       COALESCE(r.reason, 'Not reported by this event type') AS reason,
+       SUM(d.events) AS events,
+       COUNT(DISTINCT NULLIF(d.client, '')) AS clients,
+       COUNT(DISTINCT NULLIF(d.target, '')) AS targets,
+       COALESCE(r.remediation,
+                'Enable NTLM Enhanced Logging (Windows 11 24H2 / Server 2025) to see the reason')
+           AS remediation
+FROM dep_daily AS d
+LEFT JOIN reason AS r ON r.id = d.reason_id
+WHERE d.day BETWEEN :since AND :until
+GROUP BY d.reason_id
+ORDER BY events DESC, d.reason_id
+LIMIT :limit;

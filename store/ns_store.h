@@ -1,0 +1,116 @@
+/*
+ * ns_store.h - the only code that talks to SQLite: opens and migrates the database, stores
+ * events in batched transactions (each event once), keeps the daily rollups current, and
+ * runs the named views of sql/.
+ */
+#ifndef NS_STORE_H
+#define NS_STORE_H
+
+#include "ns_event.h"
+
+struct ns_store; /* opaque: store/store.c */
+
+/* Schema version this build writes (PRAGMA user_version). */
+#define NS_SCHEMA_VERSION 1
+/* Events per transaction during ingest. */
+#define NS_STORE_BATCH 4096
+
+/*
+ * Opens (creating if needed) and migrates the database at path. Returns NS_OK and sets *out,
+ * or an error code with a sentence in err (a newer schema than this build knows is refused).
+ * Close with ns_store_close().
+ */
+int ns_store_open(struct ns_store **out, const char *path, char *err, size_t errlen);
+/* Commits what is pending and closes. NULL is fine. Returns NS_OK or NS_EDB. */
+int ns_store_close(struct ns_store *st);
+/* The last SQLite error message of this store. */
+const char *ns_store_errmsg(const struct ns_store *st);
+
+/*
+ * Adds one event to the current batch (a transaction opened on demand, committed every
+ * NS_STORE_BATCH events). *duplicate is set to 1 when the event was already stored (same
+ * computer, channel, record id and time) and nothing changed. Returns NS_OK or NS_EDB.
+ */
+int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate);
+/* Writes the batch's rollups and commits. Returns NS_OK or NS_EDB. After NS_EDB the batch
+ * is rolled back: none of its events is stored. */
+int ns_store_commit(struct ns_store *st);
+/* Discards the current batch. */
+void ns_store_rollback(struct ns_store *st);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Views                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Kinds of cell a view returns. */
+enum ns_cell_type {
+    NS_CELL_NULL, /* no value */
+    NS_CELL_INT,  /* i */
+    NS_CELL_TEXT, /* s (UTF-8) */
+    NS_CELL_TIME, /* i: microseconds since 1970 UTC */
+    NS_CELL_DAY   /* i: days since 1970-01-01 */
+};
+
+struct ns_cell {
+    enum ns_cell_type type; /* what the cell holds */
+    int64_t i;              /* INT, TIME, DAY */
+    const char *s;          /* TEXT; valid during the row callback only */
+};
+
+/* Range and size of a view. */
+struct ns_view_params {
+    int64_t since_day; /* first day included (days since 1970) */
+    int64_t until_day; /* last day included */
+    int64_t limit;     /* rows at most; -1 for all */
+};
+
+/* Sets the defaults: every day, no limit. */
+void ns_view_params_init(struct ns_view_params *p);
+
+/* Called once per row; names[] are the view's keys. Return NS_OK to go on. */
+typedef int (*ns_row_fn)(void *ctx, int ncol, const char *const *names,
+                         const struct ns_cell *cells);
+
+/* The view names, ended by NULL. */
+const char *const *ns_store_views(void);
+/* Returns 1 when name is a view. */
+int ns_store_view_exists(const char *name);
+/*
+ * Runs a view and calls fn for each row. Returns NS_OK, NS_ENOTFOUND for an unknown view,
+ * NS_EDB, or the code fn stopped with. When the view has no rows fn is called once with
+ * ncol set and cells NULL, so renderers can print headers.
+ */
+int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_params *p,
+                  ns_row_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Ingest: a parser sink that stores events and counts what happened                           */
+/* ------------------------------------------------------------------------------------------ */
+
+#include "ns_parser.h"
+
+/* What an ingest saw. */
+struct ns_ingest_counts {
+    uint64_t stored;     /* new events stored */
+    uint64_t duplicates; /* events already in the database */
+    uint64_t skipped;    /* events of other channels or providers */
+    uint64_t rejected;   /* events that could not be read or stored */
+};
+
+/* Called for each rejected event, after it is counted. */
+typedef void (*ns_reject_fn)(void *ctx, const char *source, const char *where, const char *why);
+
+struct ns_ingest {
+    struct ns_store *st;        /* where events go */
+    struct ns_ingest_counts n;  /* running counts */
+    int db_rc;                  /* NS_OK, or the store error that stopped the ingest */
+    ns_reject_fn on_reject;     /* optional report of each rejection */
+    void *reject_ctx;           /* passed to on_reject */
+};
+
+/* Prepares an ingest into st; on_reject may be NULL. */
+void ns_ingest_init(struct ns_ingest *in, struct ns_store *st, ns_reject_fn on_reject, void *ctx);
+/* A sink that feeds this ingest (valid while *in lives). */
+struct ns_sink ns_ingest_sink(struct ns_ingest *in);
+
+#endif

@@ -1,0 +1,678 @@
+/*
+ * store.c - SQLite storage: open + migrate, batched idempotent ingest with rollups
+ * aggregated in memory per batch, and the named views.
+ */
+#include "ns_store.h"
+#include "ns_sql.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ========================================================================================== */
+/* Embedded SQL                                                                                */
+/* ========================================================================================== */
+
+/* Returns the text of sql/<name>, or NULL. */
+static const char *sql_text(const char *name)
+{
+    for (const struct ns_sql_file *f = ns_sql_files; f->name; f++) {
+        if (!strcmp(f->name, name)) {
+            return f->text;
+        }
+    }
+    return NULL;
+}
+
+/* Migrations: the schema version each file brings the database to, in order. */
+static const struct {
+    int version;      /* user_version after the file ran */
+    const char *file; /* sql/ file */
+} migrations[] = {
+    {1, "schema.sql"},
+};
+
+/* The views: name, file, and whether it reads raw events (microsecond bounds). */
+static const char *const view_names[] = {"dependencies", "accounts", "processes", "reasons",
+                                         "targets",      "clients",  "ntlmv1",    "hosts",
+                                         "trend",        "events",   NULL};
+#define NVIEWS (sizeof(view_names) / sizeof(view_names[0]) - 1)
+
+/* ========================================================================================== */
+/* Rollup aggregation                                                                          */
+/* ========================================================================================== */
+
+/* Text parts of a dependency key, in dep_daily column order after `day`. */
+enum dep_part {
+    DP_CLIENT,
+    DP_CLIENT_IP,
+    DP_ACCOUNT,
+    DP_DOMAIN,
+    DP_PROCESS,
+    DP_TARGET,
+    DP_TARGET_SERVICE,
+    DP_TARGET_IP,
+    DP_NTLM_VERSION,
+    DP_COUNT
+};
+
+/* The canonical field behind each part. */
+static const enum ns_field dep_fields[DP_COUNT] = {
+    NS_F_client_machine, NS_F_client_ip,      NS_F_account,
+    NS_F_account_domain, NS_F_process_name,   NS_F_target_machine,
+    NS_F_target_service, NS_F_target_ip,      NS_F_ntlm_version,
+};
+
+/* One aggregated rollup row (dependency or host) of the current batch. */
+struct agg {
+    uint64_t hash;              /* of the key, 0 = empty slot */
+    int64_t day;                /* day number */
+    int64_t reason_id;          /* -1 when absent (dependencies only) */
+    const char *part[DP_COUNT]; /* key text ("" when absent); hosts use part[0..1] */
+    int64_t events;             /* events in the batch */
+    int64_t ntlmv1;             /* of which NTLMv1 / LM */
+    int64_t warnings;           /* of which level 3 */
+    int64_t blocked;            /* of which outcome blocked */
+    int64_t first_seen;         /* earliest time_created */
+    int64_t last_seen;          /* latest time_created */
+};
+
+/* An open-addressing table of struct agg. */
+struct agg_table {
+    struct agg *slots; /* capacity entries */
+    size_t cap;        /* power of two */
+    size_t used;       /* entries in use */
+    int nparts;        /* key parts compared */
+};
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    }
+    return (h ^ 0x1f) * 1099511628211ull;
+}
+
+static int agg_grow(struct agg_table *t)
+{
+    size_t ncap = t->cap ? t->cap * 2 : 1024;
+    struct agg *ns = calloc(ncap, sizeof(*ns));
+    if (!ns) {
+        return NS_ENOMEM;
+    }
+    for (size_t k = 0; k < t->cap; k++) {
+        if (t->slots[k].hash) {
+            size_t m = t->slots[k].hash & (ncap - 1);
+            while (ns[m].hash) {
+                m = (m + 1) & (ncap - 1);
+            }
+            ns[m] = t->slots[k];
+        }
+    }
+    free(t->slots);
+    t->slots = ns;
+    t->cap = ncap;
+    return NS_OK;
+}
+
+static int agg_same(const struct agg *a, const struct agg *b, int nparts)
+{
+    if (a->day != b->day || a->reason_id != b->reason_id) {
+        return 0;
+    }
+    for (int k = 0; k < nparts; k++) {
+        if (strcmp(a->part[k], b->part[k])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Finds or inserts the row for key; copies the key text into arena on insert. */
+static struct agg *agg_find(struct agg_table *t, const struct agg *key, struct ns_arena *arena)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t m;
+    h = (h ^ (uint64_t)key->day) * 1099511628211ull;
+    h = (h ^ (uint64_t)key->reason_id) * 1099511628211ull;
+    for (int k = 0; k < t->nparts; k++) {
+        h = hash_str(h, key->part[k]);
+    }
+    if (!h) {
+        h = 1;
+    }
+    if ((t->used + 1) * 2 > t->cap && agg_grow(t) != NS_OK) {
+        return NULL;
+    }
+    m = h & (t->cap - 1);
+    while (t->slots[m].hash) {
+        if (t->slots[m].hash == h && agg_same(&t->slots[m], key, t->nparts)) {
+            return &t->slots[m];
+        }
+        m = (m + 1) & (t->cap - 1);
+    }
+    t->slots[m] = *key;
+    t->slots[m].hash = h;
+    for (int k = 0; k < t->nparts; k++) {
+        if (!(t->slots[m].part[k] = ns_arena_strdup(arena, key->part[k]))) {
+            t->slots[m].hash = 0;
+            return NULL;
+        }
+    }
+    t->slots[m].events = 0;
+    t->slots[m].ntlmv1 = t->slots[m].warnings = t->slots[m].blocked = 0;
+    t->slots[m].first_seen = INT64_MAX;
+    t->slots[m].last_seen = INT64_MIN;
+    t->used++;
+    return &t->slots[m];
+}
+
+static void agg_clear(struct agg_table *t)
+{
+    if (t->slots) {
+        memset(t->slots, 0, t->cap * sizeof(*t->slots));
+    }
+    t->used = 0;
+}
+
+/* ========================================================================================== */
+/* The store                                                                                   */
+/* ========================================================================================== */
+
+struct ns_store {
+    sqlite3 *db;                 /* the connection */
+    sqlite3_stmt *insert_event;  /* sql/event_insert.sql */
+    sqlite3_stmt *upsert_dep;    /* sql/dep_upsert.sql */
+    sqlite3_stmt *upsert_host;   /* sql/host_upsert.sql */
+    sqlite3_stmt *views[NVIEWS]; /* sql/view_*.sql, prepared on first use */
+    int in_batch;                /* a transaction is open */
+    int batch_events;            /* events added to the open batch */
+    struct agg_table deps;       /* dependency rollups of the batch */
+    struct agg_table hosts;      /* host rollups of the batch */
+    struct ns_arena keys;        /* key text of both tables */
+    char errmsg[256];            /* last error */
+};
+
+static int db_fail(struct ns_store *st, const char *what)
+{
+    snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s", what, sqlite3_errmsg(st->db));
+    return NS_EDB;
+}
+
+const char *ns_store_errmsg(const struct ns_store *st)
+{
+    return st->errmsg;
+}
+
+static int prepare(struct ns_store *st, const char *file, sqlite3_stmt **out)
+{
+    const char *text = sql_text(file);
+    if (!text) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "sql/%s is not compiled in", file);
+        return NS_EDB;
+    }
+    if (sqlite3_prepare_v3(st->db, text, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK) {
+        return db_fail(st, file);
+    }
+    return NS_OK;
+}
+
+static int exec_file(struct ns_store *st, const char *file)
+{
+    const char *text = sql_text(file);
+    char *msg = NULL;
+    if (!text) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "sql/%s is not compiled in", file);
+        return NS_EDB;
+    }
+    if (sqlite3_exec(st->db, text, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s", file, msg ? msg : "error");
+        sqlite3_free(msg);
+        return NS_EDB;
+    }
+    return NS_OK;
+}
+
+static int user_version(struct ns_store *st, int *v)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = NS_OK;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) {
+        return db_fail(st, "reading the schema version");
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *v = sqlite3_column_int(s, 0);
+    } else {
+        rc = db_fail(st, "reading the schema version");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Brings the schema to NS_SCHEMA_VERSION, one transaction per migration. */
+static int migrate(struct ns_store *st)
+{
+    int v = 0, rc;
+    if ((rc = user_version(st, &v)) != NS_OK) {
+        return rc;
+    }
+    if (v > NS_SCHEMA_VERSION) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "the database has schema version %d, newer than this ntlmscope (%d): "
+                 "upgrade ntlmscope",
+                 v, NS_SCHEMA_VERSION);
+        return NS_EDB;
+    }
+    for (size_t k = 0; k < sizeof(migrations) / sizeof(migrations[0]); k++) {
+        char pragma[64];
+        if (migrations[k].version <= v) {
+            continue;
+        }
+        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            return db_fail(st, "starting a migration");
+        }
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", migrations[k].version);
+        if ((rc = exec_file(st, migrations[k].file)) != NS_OK ||
+            sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            if (rc == NS_OK) {
+                rc = db_fail(st, migrations[k].file);
+            }
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return NS_OK;
+}
+
+/* Keeps the reason table equal to the compiled-in catalogue. */
+static int sync_reasons(struct ns_store *st)
+{
+    sqlite3_stmt *s = NULL;
+    size_t n;
+    const struct ns_reason *r = ns_reason_all(&n);
+    int rc = prepare(st, "reason_upsert.sql", &s);
+    if (rc != NS_OK) {
+        return rc;
+    }
+    if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return db_fail(st, "updating reasons");
+    }
+    for (size_t k = 0; k < n && rc == NS_OK; k++) {
+        sqlite3_bind_int64(s, 1, r[k].id);
+        sqlite3_bind_text(s, 2, r[k].text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, r[k].remediation, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            rc = db_fail(st, "updating reasons");
+        }
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    if (sqlite3_exec(st->db, rc == NS_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
+        rc == NS_OK) {
+        rc = db_fail(st, "updating reasons");
+    }
+    return rc;
+}
+
+int ns_store_open(struct ns_store **out, const char *path, char *err, size_t errlen)
+{
+    struct ns_store *st = calloc(1, sizeof(*st));
+    int rc;
+    *out = NULL;
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NS_ENOMEM;
+    }
+    st->deps.nparts = DP_COUNT;
+    st->hosts.nparts = 2;
+    ns_arena_init(&st->keys, (size_t)256 << 20);
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open the database: %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        ns_store_close(st);
+        return NS_EDB;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    if ((rc = exec_file(st, "open.sql")) != NS_OK || (rc = migrate(st)) != NS_OK ||
+        (rc = sync_reasons(st)) != NS_OK ||
+        (rc = prepare(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
+        (rc = prepare(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK ||
+        (rc = prepare(st, "host_upsert.sql", &st->upsert_host)) != NS_OK) {
+        snprintf(err, errlen, "%s: %s", path, st->errmsg);
+        ns_store_close(st);
+        return rc;
+    }
+    *out = st;
+    return NS_OK;
+}
+
+int ns_store_close(struct ns_store *st)
+{
+    int rc = NS_OK;
+    if (!st) {
+        return NS_OK;
+    }
+    if (st->in_batch) {
+        rc = ns_store_commit(st);
+    }
+    sqlite3_finalize(st->insert_event);
+    sqlite3_finalize(st->upsert_dep);
+    sqlite3_finalize(st->upsert_host);
+    for (size_t k = 0; k < NVIEWS; k++) {
+        sqlite3_finalize(st->views[k]);
+    }
+    if (st->db && sqlite3_close(st->db) != SQLITE_OK && rc == NS_OK) {
+        rc = NS_EDB;
+    }
+    free(st->deps.slots);
+    free(st->hosts.slots);
+    ns_arena_free(&st->keys);
+    free(st);
+    return rc;
+}
+
+/* ========================================================================================== */
+/* Ingest                                                                                      */
+/* ========================================================================================== */
+
+static int bind_event(struct ns_store *st, const struct ns_event *ev)
+{
+    sqlite3_stmt *s = st->insert_event;
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        int col = f + 1, r;
+        if (!ev->has[f]) {
+            r = sqlite3_bind_null(s, col);
+        } else if (ns_fields[f].kind == NS_K_TEXT || ns_fields[f].kind == NS_K_HEX) {
+            r = sqlite3_bind_text(s, col, ev->s[f], -1, SQLITE_STATIC);
+        } else {
+            r = sqlite3_bind_int64(s, col, ev->i[f]);
+        }
+        if (r != SQLITE_OK) {
+            return db_fail(st, "binding an event");
+        }
+    }
+    return NS_OK;
+}
+
+static int aggregate(struct ns_store *st, const struct ns_event *ev)
+{
+    struct agg key, *row;
+    const char *ver = ev->s[NS_F_ntlm_version];
+    int64_t t = ev->i[NS_F_time_created];
+    memset(&key, 0, sizeof(key));
+    key.day = ns_day_of(t);
+    key.reason_id = ev->has[NS_F_reason_id] ? ev->i[NS_F_reason_id] : -1;
+    for (int k = 0; k < DP_COUNT; k++) {
+        key.part[k] = ev->s[dep_fields[k]] ? ev->s[dep_fields[k]] : "";
+    }
+    if (!(row = agg_find(&st->deps, &key, &st->keys))) {
+        return NS_ENOMEM;
+    }
+    row->events++;
+    row->ntlmv1 += ver && (!strcmp(ver, "NTLMv1") || !strcmp(ver, "LM"));
+    row->warnings += ev->has[NS_F_level] && ev->i[NS_F_level] == 3;
+    row->blocked += ev->s[NS_F_outcome] && !strcmp(ev->s[NS_F_outcome], "blocked");
+    row->first_seen = t < row->first_seen ? t : row->first_seen;
+    row->last_seen = t > row->last_seen ? t : row->last_seen;
+
+    memset(&key, 0, sizeof(key));
+    key.day = ns_day_of(t);
+    key.reason_id = -1;
+    key.part[0] = ev->s[NS_F_computer];
+    key.part[1] = ev->s[NS_F_role] ? ev->s[NS_F_role] : "other";
+    if (!(row = agg_find(&st->hosts, &key, &st->keys))) {
+        return NS_ENOMEM;
+    }
+    row->events++;
+    row->first_seen = t < row->first_seen ? t : row->first_seen;
+    row->last_seen = t > row->last_seen ? t : row->last_seen;
+    return NS_OK;
+}
+
+int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
+{
+    int rc = NS_OK;
+    *duplicate = 0;
+    if (!st->in_batch) {
+        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            return db_fail(st, "starting a batch");
+        }
+        st->in_batch = 1;
+        st->batch_events = 0;
+    }
+    if ((rc = bind_event(st, ev)) != NS_OK) {
+        goto out;
+    }
+    if (sqlite3_step(st->insert_event) != SQLITE_DONE) {
+        rc = db_fail(st, "storing an event");
+        goto out;
+    }
+    if (sqlite3_changes(st->db) == 0) {
+        *duplicate = 1;
+        goto out;
+    }
+    if ((rc = aggregate(st, ev)) != NS_OK) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
+        goto out;
+    }
+    st->batch_events++;
+out:
+    sqlite3_reset(st->insert_event);
+    sqlite3_clear_bindings(st->insert_event);
+    if (rc == NS_OK && st->batch_events >= NS_STORE_BATCH) {
+        rc = ns_store_commit(st);
+    }
+    return rc;
+}
+
+static int bind_text_or_empty(sqlite3_stmt *s, int col, const char *v)
+{
+    return sqlite3_bind_text(s, col, v ? v : "", -1, SQLITE_STATIC);
+}
+
+static int flush_rollups(struct ns_store *st)
+{
+    for (size_t k = 0; k < st->deps.cap; k++) {
+        const struct agg *a = &st->deps.slots[k];
+        sqlite3_stmt *s = st->upsert_dep;
+        int ok;
+        if (!a->hash) {
+            continue;
+        }
+        sqlite3_bind_int64(s, 1, a->day);
+        for (int p = 0; p < DP_COUNT - 1; p++) {
+            bind_text_or_empty(s, 2 + p, a->part[p]);
+        }
+        sqlite3_bind_int64(s, 10, a->reason_id);
+        bind_text_or_empty(s, 11, a->part[DP_NTLM_VERSION]);
+        sqlite3_bind_int64(s, 12, a->events);
+        sqlite3_bind_int64(s, 13, a->ntlmv1);
+        sqlite3_bind_int64(s, 14, a->warnings);
+        sqlite3_bind_int64(s, 15, a->blocked);
+        sqlite3_bind_int64(s, 16, a->first_seen);
+        sqlite3_bind_int64(s, 17, a->last_seen);
+        ok = sqlite3_step(s) == SQLITE_DONE;
+        sqlite3_reset(s);
+        if (!ok) {
+            return db_fail(st, "updating dependency rollups");
+        }
+    }
+    for (size_t k = 0; k < st->hosts.cap; k++) {
+        const struct agg *a = &st->hosts.slots[k];
+        sqlite3_stmt *s = st->upsert_host;
+        int ok;
+        if (!a->hash) {
+            continue;
+        }
+        sqlite3_bind_int64(s, 1, a->day);
+        bind_text_or_empty(s, 2, a->part[0]);
+        bind_text_or_empty(s, 3, a->part[1]);
+        sqlite3_bind_int64(s, 4, a->events);
+        sqlite3_bind_int64(s, 5, a->first_seen);
+        sqlite3_bind_int64(s, 6, a->last_seen);
+        ok = sqlite3_step(s) == SQLITE_DONE;
+        sqlite3_reset(s);
+        if (!ok) {
+            return db_fail(st, "updating host rollups");
+        }
+    }
+    return NS_OK;
+}
+
+static void batch_clear(struct ns_store *st)
+{
+    agg_clear(&st->deps);
+    agg_clear(&st->hosts);
+    ns_arena_reset(&st->keys);
+    st->in_batch = 0;
+    st->batch_events = 0;
+}
+
+int ns_store_commit(struct ns_store *st)
+{
+    int rc;
+    if (!st->in_batch) {
+        return NS_OK;
+    }
+    rc = flush_rollups(st);
+    if (rc == NS_OK && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_fail(st, "committing a batch");
+    }
+    if (rc != NS_OK) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    batch_clear(st);
+    return rc;
+}
+
+void ns_store_rollback(struct ns_store *st)
+{
+    if (st->in_batch) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    batch_clear(st);
+}
+
+/* ========================================================================================== */
+/* Views                                                                                       */
+/* ========================================================================================== */
+
+void ns_view_params_init(struct ns_view_params *p)
+{
+    p->since_day = -1000000;
+    p->until_day = 1000000;
+    p->limit = -1;
+}
+
+const char *const *ns_store_views(void)
+{
+    return view_names;
+}
+
+static int view_index(const char *name)
+{
+    for (size_t k = 0; k < NVIEWS; k++) {
+        if (!strcmp(view_names[k], name)) {
+            return (int)k;
+        }
+    }
+    return -1;
+}
+
+int ns_store_view_exists(const char *name)
+{
+    return view_index(name) >= 0;
+}
+
+/* Cell type of a view column, by name. */
+static enum ns_cell_type column_kind(const char *name)
+{
+    if (!strcmp(name, "first_seen") || !strcmp(name, "last_seen") ||
+        !strcmp(name, "time_created")) {
+        return NS_CELL_TIME;
+    }
+    if (!strcmp(name, "day")) {
+        return NS_CELL_DAY;
+    }
+    return NS_CELL_INT;
+}
+
+static void bind_named(sqlite3_stmt *s, const char *name, int64_t v)
+{
+    int idx = sqlite3_bind_parameter_index(s, name);
+    if (idx > 0) {
+        sqlite3_bind_int64(s, idx, v);
+    }
+}
+
+#define VIEW_MAX_COLS 80
+
+int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_params *p,
+                  ns_row_fn fn, void *ctx)
+{
+    int vi = view_index(name), rc = NS_OK, step, ncol, rows = 0;
+    sqlite3_stmt *s;
+    const char *names[VIEW_MAX_COLS];
+    struct ns_cell cells[VIEW_MAX_COLS];
+    enum ns_cell_type kinds[VIEW_MAX_COLS];
+    const int64_t day_us = (int64_t)86400 * 1000000;
+    if (vi < 0) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "no view named \"%s\"", name);
+        return NS_ENOTFOUND;
+    }
+    if (!st->views[vi]) {
+        char file[64];
+        snprintf(file, sizeof(file), "view_%s.sql", name);
+        if ((rc = prepare(st, file, &st->views[vi])) != NS_OK) {
+            return rc;
+        }
+    }
+    s = st->views[vi];
+    bind_named(s, ":since", p->since_day);
+    bind_named(s, ":until", p->until_day);
+    bind_named(s, ":since_us", p->since_day * day_us);
+    bind_named(s, ":until_us", (p->until_day + 1) * day_us);
+    bind_named(s, ":limit", p->limit);
+    ncol = sqlite3_column_count(s);
+    if (ncol > VIEW_MAX_COLS) {
+        ncol = VIEW_MAX_COLS;
+    }
+    for (int c = 0; c < ncol; c++) {
+        names[c] = sqlite3_column_name(s, c);
+        kinds[c] = column_kind(names[c]);
+    }
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        for (int c = 0; c < ncol; c++) {
+            int t = sqlite3_column_type(s, c);
+            cells[c].s = NULL;
+            cells[c].i = 0;
+            if (t == SQLITE_NULL) {
+                cells[c].type = NS_CELL_NULL;
+            } else if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
+                cells[c].type = kinds[c];
+                cells[c].i = sqlite3_column_int64(s, c);
+            } else {
+                cells[c].type = NS_CELL_TEXT;
+                cells[c].s = (const char *)sqlite3_column_text(s, c);
+                if (!cells[c].s) {
+                    cells[c].type = NS_CELL_NULL;
+                }
+            }
+        }
+        rows++;
+        if ((rc = fn(ctx, ncol, names, cells)) != NS_OK) {
+            break;
+        }
+    }
+    if (rc == NS_OK && step != SQLITE_DONE) {
+        rc = db_fail(st, name);
+    }
+    if (rc == NS_OK && rows == 0) {
+        rc = fn(ctx, ncol, names, NULL);
+    }
+    sqlite3_reset(s);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * cli.h - the ntlmscope subcommands. Each returns the process exit code: 0 success,
+ * 1 failure (something could not be read, parsed or stored), 2 usage error.
+ */
+#ifndef NS_CLI_H
+#define NS_CLI_H
+
+#include <stdint.h>
+
+#include "ns_store.h"
+
+int ns_cmd_ingest(int argc, char **argv);
+int ns_cmd_report(int argc, char **argv);
+int ns_cmd_demo(int argc, char **argv);
+
+/* The database path: --db, else $NTLMSCOPE_DB, else ./ntlmscope.db. */
+const char *ns_cli_db_path(const char *opt);
+
+/* Options of one subcommand, declared as a table. */
+enum ns_opt_kind {
+    NS_OPT_STR,  /* --name VALUE: sets a const char * */
+    NS_OPT_FLAG, /* --name: sets an int to 1 */
+};
+
+struct ns_opt {
+    const char *name;      /* "--db" */
+    enum ns_opt_kind kind; /* what it takes */
+    void *target;          /* const char ** or int * */
+};
+
+/*
+ * Parses argv[1..] against the table; arguments that are not options (and "-") are
+ * collected into positional[] (at most maxpos). Returns the number of positionals, or -1
+ * after printing the error on stderr.
+ */
+int ns_cli_parse(const char *cmd, int argc, char **argv, const struct ns_opt *opts,
+                 char **positional, int maxpos);
+
+/* Generates a simulated domain's events as event XML and hands them to a callback. */
+struct ns_demo_config {
+    int hosts;        /* machines in the domain */
+    int days;         /* days of history */
+    uint64_t seed;    /* generator seed */
+    int64_t end_day;  /* last day (days since 1970) */
+};
+/* Calls emit(ctx, xml, len) with chunks of event XML. Returns NS_OK or emit's code. */
+int ns_demo_generate(const struct ns_demo_config *cfg,
+                     int (*emit)(void *ctx, const char *xml, size_t len), void *ctx);
+
+#endif
