@@ -83,8 +83,9 @@ int ns_xml_new(struct ns_xml **out, const char *source, const struct ns_sink *si
 int ns_xml_feed(struct ns_xml *x, const char *data, size_t len);
 int ns_xml_finish(struct ns_xml *x);
 uint64_t ns_xml_rejects(const struct ns_xml *x);
-/* Parses one complete <Event> element (UTF-8) and delivers it; where names its place. */
-int ns_xml_parse_event(struct ns_xml *x, const char *data, size_t len, const char *where,
+/* Parses one complete <Event> element (UTF-8) and delivers it; where names its place (NULL:
+ * "line N" from first_line). data may be modified (forbidden characters replaced). */
+int ns_xml_parse_event(struct ns_xml *x, char *data, size_t len, const char *where,
                        long first_line);
 void ns_xml_free(struct ns_xml *x);
 

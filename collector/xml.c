@@ -58,6 +58,7 @@ struct ns_xml {
     struct ns_buf text;       /* text of the current element */
     int text_too_big;         /* the element's text passed TEXT_MAX_BYTES */
     char errmsg[256];         /* first libxml2 error of the event */
+    int errcode;              /* its libxml2 code */
     long errline;             /* its line, relative to the event */
 };
 
@@ -234,6 +235,7 @@ static void on_serror(void *ctx, xmlErrorPtr err)
         x->errmsg[--n] = '\0';
     }
     x->errline = err->line;
+    x->errcode = err->code;
 }
 
 /* A DOCTYPE would allow entity declarations: refused outright. */
@@ -260,10 +262,47 @@ static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name)
 /* One event                                                                                   */
 /* ========================================================================================== */
 
-int ns_xml_parse_event(struct ns_xml *x, const char *data, size_t len, const char *where,
-                       long first_line)
+/* Windows writes characters XML 1.0 forbids (control bytes, &#3;): replaces each with '?'
+ * in place, so the event reads with that character marked instead of being lost. Returns the
+ * number of replacements. */
+static size_t sanitize(char *p, size_t len)
 {
-    char loc[64];
+    size_t fixed = 0;
+    for (size_t k = 0; k < len; k++) {
+        unsigned char c = (unsigned char)p[k];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            p[k] = '?';
+            fixed++;
+        } else if (c == '&' && k + 2 < len && p[k + 1] == '#') {
+            size_t j = k + 2;
+            int hex = p[j] == 'x';
+            unsigned long v = 0;
+            j += (size_t)hex;
+            while (j < len && j < k + 12 && p[j] != ';') {
+                int d = p[j] >= '0' && p[j] <= '9'   ? p[j] - '0'
+                        : hex && p[j] >= 'a' && p[j] <= 'f' ? p[j] - 'a' + 10
+                        : hex && p[j] >= 'A' && p[j] <= 'F' ? p[j] - 'A' + 10
+                                                            : -1;
+                if (d < 0) {
+                    break;
+                }
+                v = v * (hex ? 16 : 10) + (unsigned long)d;
+                j++;
+            }
+            if (j < len && p[j] == ';' &&
+                ((v < 0x20 && v != 9 && v != 10 && v != 13) || (v >= 0xD800 && v <= 0xDFFF) ||
+                 v == 0xFFFE || v == 0xFFFF || v > 0x10FFFF)) {
+                p[k] = '?';
+                fixed++;
+            }
+        }
+    }
+    return fixed;
+}
+
+/* One parse of one event; returns 1 when it was well-formed. */
+static int parse_once(struct ns_xml *x, const char *data, size_t len)
+{
     const char *enc = x->declared_enc[0] ? x->declared_enc : "UTF-8";
     int perr;
     ns_raw_reset(&x->raw);
@@ -275,20 +314,35 @@ int ns_xml_parse_event(struct ns_xml *x, const char *data, size_t len, const cha
     x->data_index = 0;
     x->errmsg[0] = '\0';
     x->errline = 0;
+    x->errcode = 0;
     ns_buf_reset(&x->text);
     x->text_too_big = 0;
     if (xmlCtxtResetPush(x->ctxt, NULL, 0, NULL, enc) != 0) {
-        return NS_ENOMEM;
+        snprintf(x->errmsg, sizeof(x->errmsg), "out of memory");
+        return 0;
     }
     xmlCtxtUseOptions(x->ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT);
     x->ctxt->_private = x;
     perr = xmlParseChunk(x->ctxt, data, (int)len, 1);
-    if (perr != 0 || !x->ctxt->wellFormed || x->errmsg[0]) {
+    return perr == 0 && x->ctxt->wellFormed && !x->errmsg[0];
+}
+
+int ns_xml_parse_event(struct ns_xml *x, char *data, size_t len, const char *where,
+                       long first_line)
+{
+    char loc[64];
+    int ok = parse_once(x, data, len);
+    if (!ok && (x->errcode == XML_ERR_INVALID_CHAR || x->errcode == XML_ERR_INVALID_CHARREF) &&
+        sanitize(data, len)) {
+        ok = parse_once(x, data, len);
+    }
+    if (!ok) {
         x->rejects++;
         if (where) {
             snprintf(loc, sizeof(loc), "%s", where);
         } else {
-            snprintf(loc, sizeof(loc), "line %ld", first_line + (x->errline > 0 ? x->errline - 1 : 0));
+            snprintf(loc, sizeof(loc), "line %ld",
+                     first_line + (x->errline > 0 ? x->errline - 1 : 0));
         }
         if (x->sink.on_reject) {
             x->sink.on_reject(x->sink.ctx, x->source, loc,

@@ -74,27 +74,29 @@ CREATE UNIQUE INDEX events_identity ON events (computer, channel, record_id, tim
 CREATE INDEX events_time ON events (time_created);
 
 -- One row per dependency per day: (client, account, process) -> (target, service) with its
--- reason and NTLM version. Absent values are '' (or -1 for reason_id) so the key is unique.
+-- reason and NTLM version. client and target are the short host name in upper case (or the
+-- IP address when no name is known); names compare without case. Absent values are '' (or
+-- -1 for reason_id) so the key is unique.
 CREATE TABLE dep_daily (
     day INTEGER NOT NULL,                 -- days since 1970-01-01 (UTC)
-    client TEXT NOT NULL DEFAULT '',      -- client machine
-    client_ip TEXT NOT NULL DEFAULT '',
-    account TEXT NOT NULL DEFAULT '',
-    domain TEXT NOT NULL DEFAULT '',      -- account domain
-    process TEXT NOT NULL DEFAULT '',
-    target TEXT NOT NULL DEFAULT '',      -- target machine
-    target_service TEXT NOT NULL DEFAULT '',
-    target_ip TEXT NOT NULL DEFAULT '',
+    client TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+    account TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+    domain TEXT NOT NULL DEFAULT '' COLLATE NOCASE,     -- account domain
+    process TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+    target TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+    target_service TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
     reason_id INTEGER NOT NULL DEFAULT -1,
     ntlm_version TEXT NOT NULL DEFAULT '',
+    client_ip TEXT NOT NULL DEFAULT '',   -- last address seen for the client
+    target_ip TEXT NOT NULL DEFAULT '',   -- last address seen for the target
     events INTEGER NOT NULL,
     ntlmv1_events INTEGER NOT NULL,       -- NTLMv1 and LM
     warnings INTEGER NOT NULL,            -- level 3 (the warning twins, 4001-4025 warnings)
     blocked INTEGER NOT NULL,             -- outcome blocked
     first_seen INTEGER NOT NULL,          -- microseconds since 1970 UTC
     last_seen INTEGER NOT NULL,
-    PRIMARY KEY (day, client, client_ip, account, domain, process, target, target_service,
-                 target_ip, reason_id, ntlm_version)
+    PRIMARY KEY (day, client, account, domain, process, target, target_service, reason_id,
+                 ntlm_version)
 ) WITHOUT ROWID;
 
 -- One row per reporting host, role and day.

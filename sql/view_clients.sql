@@ -1,12 +1,12 @@
 -- View `clients`: where NTLM comes from: client machines and addresses.
 SELECT NULLIF(client, '') AS client,
-       NULLIF(client_ip, '') AS client_ip,
+       NULLIF(MAX(client_ip), '') AS client_ip,
        SUM(events) AS events,
-       COUNT(DISTINCT account || char(31) || domain) AS accounts,
+       COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
        COUNT(DISTINCT NULLIF(target, '')) AS targets,
        SUM(ntlmv1_events) AS ntlmv1_events
 FROM dep_daily
 WHERE day BETWEEN :since AND :until
-GROUP BY client, client_ip
-ORDER BY events DESC, client, client_ip
+GROUP BY client
+ORDER BY events DESC, client
 LIMIT :limit;

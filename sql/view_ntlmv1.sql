@@ -1,12 +1,12 @@
 -- View `ntlmv1`: the dependencies that use NTLMv1 or LM.
 SELECT NULLIF(client, '') AS client,
-       NULLIF(client_ip, '') AS client_ip,
+       NULLIF(MAX(client_ip), '') AS client_ip,
        NULLIF(account, '') AS account,
        NULLIF(domain, '') AS domain,
        NULLIF(process, '') AS process,
        NULLIF(target, '') AS target,
        NULLIF(target_service, '') AS target_service,
-       NULLIF(target_ip, '') AS target_ip,
+       NULLIF(MAX(target_ip), '') AS target_ip,
        NULLIF(reason_id, -1) AS reason_id,
        NULLIF(ntlm_version, '') AS ntlm_version,
        SUM(events) AS events,
@@ -14,7 +14,6 @@ SELECT NULLIF(client, '') AS client,
        MAX(last_seen) AS last_seen
 FROM dep_daily
 WHERE day BETWEEN :since AND :until AND ntlm_version IN ('NTLMv1', 'LM')
-GROUP BY client, client_ip, account, domain, process, target, target_service, target_ip,
-         reason_id, ntlm_version
+GROUP BY client, account, domain, process, target, target_service, reason_id, ntlm_version
 ORDER BY events DESC, last_seen DESC, client, account, target
 LIMIT :limit;

@@ -5,7 +5,10 @@
 #include "ns_store.h"
 #include "ns_sql.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <sqlite3.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,25 +45,27 @@ static const char *const view_names[] = {"dependencies", "accounts", "processes"
 /* Rollup aggregation                                                                          */
 /* ========================================================================================== */
 
-/* Text parts of a dependency key, in dep_daily column order after `day`. */
+/* Text parts of a dependency rollup row: the key (compared without case), then the
+ * addresses, which are attributes of the row. */
 enum dep_part {
     DP_CLIENT,
-    DP_CLIENT_IP,
     DP_ACCOUNT,
     DP_DOMAIN,
     DP_PROCESS,
     DP_TARGET,
     DP_TARGET_SERVICE,
-    DP_TARGET_IP,
     DP_NTLM_VERSION,
+    DP_KEYS,               /* parts before this one form the key */
+    DP_CLIENT_IP = DP_KEYS,
+    DP_TARGET_IP,
     DP_COUNT
 };
 
 /* The canonical field behind each part. */
 static const enum ns_field dep_fields[DP_COUNT] = {
-    NS_F_client_machine, NS_F_client_ip,      NS_F_account,
-    NS_F_account_domain, NS_F_process_name,   NS_F_target_machine,
-    NS_F_target_service, NS_F_target_ip,      NS_F_ntlm_version,
+    NS_F_client_machine, NS_F_account,        NS_F_account_domain, NS_F_process_name,
+    NS_F_target_machine, NS_F_target_service, NS_F_ntlm_version,   NS_F_client_ip,
+    NS_F_target_ip,
 };
 
 /* One aggregated rollup row (dependency or host) of the current batch. */
@@ -82,13 +87,14 @@ struct agg_table {
     struct agg *slots; /* capacity entries */
     size_t cap;        /* power of two */
     size_t used;       /* entries in use */
-    int nparts;        /* key parts compared */
+    int nkeys;         /* leading parts that form the key */
+    int nparts;        /* parts stored */
 };
 
 static uint64_t hash_str(uint64_t h, const char *s)
 {
     for (; *s; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+        h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 1099511628211ull;
     }
     return (h ^ 0x1f) * 1099511628211ull;
 }
@@ -115,13 +121,13 @@ static int agg_grow(struct agg_table *t)
     return NS_OK;
 }
 
-static int agg_same(const struct agg *a, const struct agg *b, int nparts)
+static int agg_same(const struct agg *a, const struct agg *b, int nkeys)
 {
     if (a->day != b->day || a->reason_id != b->reason_id) {
         return 0;
     }
-    for (int k = 0; k < nparts; k++) {
-        if (strcmp(a->part[k], b->part[k])) {
+    for (int k = 0; k < nkeys; k++) {
+        if (strcasecmp(a->part[k], b->part[k])) {
             return 0;
         }
     }
@@ -135,7 +141,7 @@ static struct agg *agg_find(struct agg_table *t, const struct agg *key, struct n
     size_t m;
     h = (h ^ (uint64_t)key->day) * 1099511628211ull;
     h = (h ^ (uint64_t)key->reason_id) * 1099511628211ull;
-    for (int k = 0; k < t->nparts; k++) {
+    for (int k = 0; k < t->nkeys; k++) {
         h = hash_str(h, key->part[k]);
     }
     if (!h) {
@@ -146,7 +152,7 @@ static struct agg *agg_find(struct agg_table *t, const struct agg *key, struct n
     }
     m = h & (t->cap - 1);
     while (t->slots[m].hash) {
-        if (t->slots[m].hash == h && agg_same(&t->slots[m], key, t->nparts)) {
+        if (t->slots[m].hash == h && agg_same(&t->slots[m], key, t->nkeys)) {
             return &t->slots[m];
         }
         m = (m + 1) & (t->cap - 1);
@@ -325,8 +331,9 @@ int ns_store_open(struct ns_store **out, const char *path, char *err, size_t err
         snprintf(err, errlen, "out of memory");
         return NS_ENOMEM;
     }
+    st->deps.nkeys = DP_KEYS;
     st->deps.nparts = DP_COUNT;
-    st->hosts.nparts = 2;
+    st->hosts.nkeys = st->hosts.nparts = 2;
     ns_arena_init(&st->keys, (size_t)256 << 20);
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
@@ -397,10 +404,31 @@ static int bind_event(struct ns_store *st, const struct ns_event *ev)
     return NS_OK;
 }
 
+/* The rollup name of a machine: an IP address as it is, else the first DNS label in upper
+ * case ("fs01.corp.example.com" -> "FS01"), so NetBIOS and DNS spellings meet. */
+static const char *short_host(const char *name, char *buf, size_t size)
+{
+    unsigned char addr[16];
+    size_t n = 0;
+    if (!name || !*name) {
+        return "";
+    }
+    if (inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1) {
+        return name;
+    }
+    while (name[n] && name[n] != '.' && n + 1 < size) {
+        buf[n] = (char)toupper((unsigned char)name[n]);
+        n++;
+    }
+    buf[n] = '\0';
+    return n ? buf : name;
+}
+
 static int aggregate(struct ns_store *st, const struct ns_event *ev)
 {
     struct agg key, *row;
     const char *ver = ev->s[NS_F_ntlm_version];
+    char client[256], target[256];
     int64_t t = ev->i[NS_F_time_created];
     memset(&key, 0, sizeof(key));
     key.day = ns_day_of(t);
@@ -408,8 +436,23 @@ static int aggregate(struct ns_store *st, const struct ns_event *ev)
     for (int k = 0; k < DP_COUNT; k++) {
         key.part[k] = ev->s[dep_fields[k]] ? ev->s[dep_fields[k]] : "";
     }
+    key.part[DP_CLIENT] = short_host(ev->s[NS_F_client_machine], client, sizeof(client));
+    if (!*key.part[DP_CLIENT]) {
+        key.part[DP_CLIENT] = key.part[DP_CLIENT_IP];
+    }
+    key.part[DP_TARGET] = short_host(ev->s[NS_F_target_machine], target, sizeof(target));
+    if (!*key.part[DP_TARGET]) {
+        key.part[DP_TARGET] = key.part[DP_TARGET_IP];
+    }
     if (!(row = agg_find(&st->deps, &key, &st->keys))) {
         return NS_ENOMEM;
+    }
+    /* the addresses are attributes: the latest non-empty one wins */
+    for (int k = DP_KEYS; k < DP_COUNT; k++) {
+        if (*key.part[k] && strcmp(row->part[k], key.part[k]) &&
+            !(row->part[k] = ns_arena_strdup(&st->keys, key.part[k]))) {
+            return NS_ENOMEM;
+        }
     }
     row->events++;
     row->ntlmv1 += ver && (!strcmp(ver, "NTLMv1") || !strcmp(ver, "LM"));
@@ -483,11 +526,13 @@ static int flush_rollups(struct ns_store *st)
             continue;
         }
         sqlite3_bind_int64(s, 1, a->day);
-        for (int p = 0; p < DP_COUNT - 1; p++) {
+        for (int p = 0; p < DP_NTLM_VERSION; p++) {
             bind_text_or_empty(s, 2 + p, a->part[p]);
         }
-        sqlite3_bind_int64(s, 10, a->reason_id);
-        bind_text_or_empty(s, 11, a->part[DP_NTLM_VERSION]);
+        sqlite3_bind_int64(s, 8, a->reason_id);
+        bind_text_or_empty(s, 9, a->part[DP_NTLM_VERSION]);
+        bind_text_or_empty(s, 10, a->part[DP_CLIENT_IP]);
+        bind_text_or_empty(s, 11, a->part[DP_TARGET_IP]);
         sqlite3_bind_int64(s, 12, a->events);
         sqlite3_bind_int64(s, 13, a->ntlmv1);
         sqlite3_bind_int64(s, 14, a->warnings);
