@@ -1,0 +1,432 @@
+/*
+ * test_store.c - storage: each event stored once (across batches, files and formats),
+ * rollups equal to what the raw events say (computed here, not copied from the output),
+ * migrations, and the exact keys of every view of DESIGN.md.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "ns_store.h"
+#include "testutil.h"
+
+/* A fresh database path in a temporary directory. */
+struct tmpdb {
+    char dir[64];   /* the directory */
+    char path[128]; /* the database file */
+};
+
+static void tmpdb_make(struct tmpdb *t)
+{
+    snprintf(t->dir, sizeof(t->dir), "/tmp/ns-test-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->path, sizeof(t->path), "%s/t.db", t->dir);
+}
+
+static void tmpdb_remove(struct tmpdb *t)
+{
+    char p[160];
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(p, sizeof(p), "%s%s", t->path, suffix[k]);
+        unlink(p);
+    }
+    rmdir(t->dir);
+}
+
+/* Feeds a buffer through the parser into the store; returns the counts. */
+static struct ns_ingest_counts ingest_buf(struct ns_store *st, enum ns_format fmt,
+                                          const char *data, size_t len)
+{
+    struct ns_ingest in;
+    struct ns_sink sink;
+    struct ns_parser *p = NULL;
+    ns_ingest_init(&in, st, NULL, NULL);
+    sink = ns_ingest_sink(&in);
+    assert_int_equal(ns_parser_new(&p, fmt, "test", &sink), NS_OK);
+    assert_int_equal(ns_parser_feed(p, data, len), NS_OK);
+    assert_int_equal(ns_parser_finish(p), NS_OK);
+    ns_parser_free(p);
+    assert_int_equal(in.db_rc, NS_OK);
+    assert_int_equal(ns_store_commit(st), NS_OK);
+    return in.n;
+}
+
+/* Collects a view as a jansson array of objects (times as ISO text). */
+static int to_json_row(void *ctx, int ncol, const char *const *names, const struct ns_cell *cells)
+{
+    json_t *arr = ctx, *obj;
+    char buf[32];
+    if (!cells) {
+        return NS_OK;
+    }
+    obj = json_object();
+    for (int c = 0; c < ncol; c++) {
+        json_t *v;
+        switch (cells[c].type) {
+        case NS_CELL_NULL:
+            v = json_null();
+            break;
+        case NS_CELL_INT:
+            v = json_integer(cells[c].i);
+            break;
+        case NS_CELL_TEXT:
+            v = json_string(cells[c].s);
+            break;
+        case NS_CELL_TIME:
+            ns_format_time(cells[c].i, buf);
+            v = json_string(buf);
+            break;
+        default:
+            ns_format_date(cells[c].i, buf);
+            v = json_string(buf);
+        }
+        json_object_set_new(obj, names[c], v);
+    }
+    json_array_append_new(arr, obj);
+    return NS_OK;
+}
+
+static json_t *view(struct ns_store *st, const char *name, const struct ns_view_params *p)
+{
+    json_t *arr = json_array();
+    struct ns_view_params all;
+    if (!p) {
+        ns_view_params_init(&all);
+        p = &all;
+    }
+    assert_int_equal(ns_store_view(st, name, p, to_json_row, arr), NS_OK);
+    return arr;
+}
+
+/* ========================================================================================== */
+
+static void test_duplicates_across_files_and_formats(void **state)
+{
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    char err[256];
+    struct ns_buf xml;
+    struct ns_ingest_counts n;
+    static const char json[] =
+        "{\"system\":{\"provider\":\"Microsoft-Windows-NTLM\",\"event_id\":8001,"
+        "\"time_created\":\"2026-03-12T01:00:00.1234567+00:00\",\"event_record_id\":1,"
+        "\"channel\":\"Microsoft-Windows-NTLM/Operational\",\"computer\":\"WS01\"},"
+        "\"event_data\":{\"UserName\":\"alice\",\"TargetName\":\"cifs/fs01\"}}\n"
+        "{\"system\":{\"provider\":\"Microsoft-Windows-NTLM\",\"event_id\":8001,"
+        "\"time_created\":\"2026-03-12T01:00:09Z\",\"event_record_id\":9,"
+        "\"channel\":\"Microsoft-Windows-NTLM/Operational\",\"computer\":\"WS01\"},"
+        "\"event_data\":{\"UserName\":\"alice\",\"TargetName\":\"cifs/fs01\"}}\n";
+    json_t *deps;
+    (void)state;
+    tmpdb_make(&t);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    ns_buf_init(&xml, 0);
+    xml_event(&xml, NTLM_PROV, NTLM_CH, 8001, "WS01", 1, "2026-03-12T01:00:00.1234567Z",
+              "UserName", "alice", "TargetName", "cifs/fs01", NULL);
+    xml_event(&xml, NTLM_PROV, NTLM_CH, 8001, "WS01", 2, "2026-03-12T01:00:01Z", "UserName",
+              "alice", "TargetName", "cifs/fs01", NULL);
+    /* the same event twice in one batch */
+    xml_event(&xml, NTLM_PROV, NTLM_CH, 8001, "WS01", 2, "2026-03-12T01:00:01Z", "UserName",
+              "alice", "TargetName", "cifs/fs01", NULL);
+    n = ingest_buf(st, NS_FMT_XML, xml.data, xml.len);
+    assert_int_equal(n.stored, 2);
+    assert_int_equal(n.duplicates, 1);
+    /* the same file again (an agent retrying) */
+    n = ingest_buf(st, NS_FMT_XML, xml.data, xml.len);
+    assert_int_equal(n.stored, 0);
+    assert_int_equal(n.duplicates, 3);
+    /* record 1 again, as JSON with a differently written time; record 9 is new */
+    n = ingest_buf(st, NS_FMT_JSON, json, sizeof(json) - 1);
+    assert_int_equal(n.stored, 1);
+    assert_int_equal(n.duplicates, 1);
+    deps = view(st, "dependencies", NULL);
+    assert_int_equal(json_array_size(deps), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(deps, 0), "events")), 3);
+    json_decref(deps);
+    ns_buf_free(&xml);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    tmpdb_remove(&t);
+}
+
+/* One generated event and the dependency it belongs to. */
+struct gen_event {
+    int client, account, process, target, reason, v1, day, level, blocked; /* choices */
+};
+
+#define NGEN 12000
+
+static void test_rollups_match_raw_events(void **state)
+{
+    static const char *const clients[] = {"WS01", "ws01.corp.example.com", "WS02", "10.0.0.9"};
+    static const char *const accounts[] = {"alice", "ALICE", "bob", "svc_backup"};
+    static const char *const processes[] = {"explorer.exe", "backup.exe", "chrome.exe"};
+    static const char *const targets[] = {"FS01", "fs01.corp.example.com", "SQL01", "10.0.0.5"};
+    /* canonical names: WS01 and its DNS name are one client; alice and ALICE one account */
+    static const int client_key[] = {0, 0, 1, 2};
+    static const int account_key[] = {0, 0, 1, 2};
+    static const int target_key[] = {0, 0, 1, 2};
+    static long expect[3][3][3][3][12][2]; /* client, account, process, target, reason, v1 */
+    static long expect_day[20], expect_v1_day[20], expect_warn_day[20], expect_block_day[20];
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    char err[256];
+    struct ns_buf xml;
+    uint64_t r = 42;
+    size_t rows = 0;
+    json_t *deps, *trend, *row;
+    size_t i;
+    struct ns_ingest_counts n;
+    long total = 0;
+    (void)state;
+    memset(expect, 0, sizeof(expect));
+    tmpdb_make(&t);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    ns_buf_init(&xml, 0);
+    for (int k = 0; k < NGEN; k++) {
+        struct gen_event g;
+        char when[40], rid[8], hexpid[16];
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        g.client = (int)((r >> 33) % 4);
+        g.account = (int)((r >> 36) % 4);
+        g.process = (int)((r >> 39) % 3);
+        g.target = (int)((r >> 42) % 4);
+        g.reason = (int)((r >> 45) % 12);
+        g.v1 = (int)((r >> 50) % 5) == 0;
+        g.day = (int)((r >> 53) % 20);
+        g.blocked = 0;
+        g.level = g.v1 ? 3 : 4;
+        snprintf(when, sizeof(when), "2026-03-%02dT10:00:%02d.%06dZ", g.day + 1, k % 60, k);
+        snprintf(rid, sizeof(rid), "%d", g.reason);
+        snprintf(hexpid, sizeof(hexpid), "0x%x", k);
+        ns_buf_printf(&xml,
+                      "<Event><System><Provider Name=\"Microsoft-Windows-NTLM\"/>"
+                      "<EventID>%d</EventID><Level>%d</Level><TimeCreated SystemTime=\"%s\"/>"
+                      "<EventRecordID>%d</EventRecordID>"
+                      "<Channel>Microsoft-Windows-NTLM/Operational</Channel>"
+                      "<Computer>%s</Computer></System><EventData>"
+                      "<Data Name=\"Username\">%s</Data><Data Name=\"DomainName\">CORP</Data>"
+                      "<Data Name=\"ProcessName\">%s</Data><Data Name=\"ProcessPID\">%s</Data>"
+                      "<Data Name=\"TargetMachine\">%s</Data><Data Name=\"NtlmUsageId\">%s</Data>"
+                      "<Data Name=\"NtlmVersion\">%s</Data></EventData></Event>\n",
+                      g.v1 ? 4021 : 4020, g.level, when, k + 1, clients[g.client],
+                      accounts[g.account], processes[g.process], hexpid, targets[g.target], rid,
+                      g.v1 ? "NTLMv1" : "NTLMv2");
+        expect[client_key[g.client]][account_key[g.account]][g.process][target_key[g.target]]
+              [g.reason][g.v1]++;
+        expect_day[g.day]++;
+        expect_v1_day[g.day] += g.v1;
+        expect_warn_day[g.day] += g.level == 3;
+        expect_block_day[g.day] += g.blocked;
+    }
+    /* twice: the second pass must change nothing */
+    n = ingest_buf(st, NS_FMT_XML, xml.data, xml.len);
+    assert_int_equal(n.stored, NGEN);
+    n = ingest_buf(st, NS_FMT_XML, xml.data, xml.len);
+    assert_int_equal(n.duplicates, NGEN);
+
+    deps = view(st, "dependencies", NULL);
+    json_array_foreach(deps, i, row)
+    {
+        static const char *const ck[] = {"WS01", "WS02", "10.0.0.9"};
+        static const char *const tk[] = {"FS01", "SQL01", "10.0.0.5"};
+        const char *client = json_string_value(json_object_get(row, "client"));
+        const char *account = json_string_value(json_object_get(row, "account"));
+        const char *process = json_string_value(json_object_get(row, "process"));
+        const char *target = json_string_value(json_object_get(row, "target"));
+        const char *ver = json_string_value(json_object_get(row, "ntlm_version"));
+        int reason = (int)json_integer_value(json_object_get(row, "reason_id"));
+        int c = -1, a = -1, p = -1, tg = -1, v1 = !strcmp(ver, "NTLMv1");
+        for (int k = 0; k < 3; k++) {
+            c = !strcmp(client, ck[k]) ? k : c;
+            tg = !strcmp(target, tk[k]) ? k : tg;
+            p = !strcmp(process, processes[k]) ? k : p;
+        }
+        a = !strcasecmp(account, "alice") ? 0 : !strcmp(account, "bob") ? 1 : 2;
+        if (c < 0 || tg < 0 || p < 0) {
+            fail_msg("unexpected row %s %s %s %s", client, account, process, target);
+        }
+        assert_int_equal(json_integer_value(json_object_get(row, "events")),
+                         expect[c][a][p][tg][reason][v1]);
+        total += (long)json_integer_value(json_object_get(row, "events"));
+        expect[c][a][p][tg][reason][v1] = -1; /* each dependency once */
+        rows++;
+    }
+    assert_int_equal(total, NGEN);
+    assert_true(rows > 500);
+    json_decref(deps);
+
+    trend = view(st, "trend", NULL);
+    assert_int_equal(json_array_size(trend), 20);
+    json_array_foreach(trend, i, row)
+    {
+        assert_int_equal(json_integer_value(json_object_get(row, "events")), expect_day[i]);
+        assert_int_equal(json_integer_value(json_object_get(row, "ntlmv1_events")),
+                         expect_v1_day[i]);
+        assert_int_equal(json_integer_value(json_object_get(row, "warnings")), expect_warn_day[i]);
+        assert_int_equal(json_integer_value(json_object_get(row, "blocked")), expect_block_day[i]);
+    }
+    json_decref(trend);
+
+    /* a day range: 2026-03-05 .. 2026-03-07 */
+    {
+        struct ns_view_params p;
+        long want = expect_day[4] + expect_day[5] + expect_day[6], got = 0;
+        json_t *ev;
+        ns_view_params_init(&p);
+        assert_int_equal(ns_parse_date("2026-03-05", &p.since_day), NS_OK);
+        assert_int_equal(ns_parse_date("2026-03-07", &p.until_day), NS_OK);
+        deps = view(st, "dependencies", &p);
+        json_array_foreach(deps, i, row)
+        {
+            got += (long)json_integer_value(json_object_get(row, "events"));
+        }
+        assert_int_equal(got, want);
+        json_decref(deps);
+        ev = view(st, "events", &p);
+        assert_int_equal(json_array_size(ev), want);
+        json_decref(ev);
+        p.limit = 7;
+        ev = view(st, "events", &p);
+        assert_int_equal(json_array_size(ev), 7);
+        json_decref(ev);
+    }
+    ns_buf_free(&xml);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    tmpdb_remove(&t);
+}
+
+/* The keys of each view, from DESIGN.md's table. */
+static const struct {
+    const char *view; /* name */
+    const char *keys; /* space-separated keys in order */
+} view_keys[] = {
+    {"dependencies", "client client_ip account domain process target target_service target_ip "
+                     "reason_id ntlm_version events first_seen last_seen"},
+    {"accounts", "account domain events ntlmv1_events clients targets first_seen last_seen"},
+    {"processes", "process events accounts hosts ntlmv1_events"},
+    {"reasons", "reason_id reason events clients targets remediation"},
+    {"targets", "target target_service target_ip events accounts clients ntlmv1_events"},
+    {"clients", "client client_ip events accounts targets ntlmv1_events"},
+    {"ntlmv1", "client client_ip account domain process target target_service target_ip "
+               "reason_id ntlm_version events first_seen last_seen"},
+    {"hosts", "computer roles events first_seen last_seen"},
+    {"trend", "day events ntlmv1_events warnings blocked"},
+};
+
+static void test_view_keys(void **state)
+{
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    char err[256];
+    struct ns_buf xml;
+    (void)state;
+    tmpdb_make(&t);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    ns_buf_init(&xml, 0);
+    xml_event(&xml, NTLM_PROV, NTLM_CH, 4021, "WS01", 1, "2026-03-12T01:00:00Z", "Username",
+              "alice", "TargetMachine", "FS01", "NtlmUsageId", "7", "NtlmVersion", "NTLMv1",
+              NULL);
+    ingest_buf(st, NS_FMT_XML, xml.data, xml.len);
+    for (size_t k = 0; k < sizeof(view_keys) / sizeof(view_keys[0]); k++) {
+        json_t *rows = view(st, view_keys[k].view, NULL), *row;
+        const char *key;
+        json_t *v;
+        char got[512] = "";
+        size_t used = 0;
+        assert_int_equal(json_array_size(rows), 1);
+        row = json_array_get(rows, 0);
+        json_object_foreach(row, key, v)
+        {
+            (void)v;
+            used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", used ? " " : "", key);
+        }
+        /* jansson keeps insertion order: the view's column order */
+        if (strcmp(got, view_keys[k].keys)) {
+            fail_msg("view %s keys \"%s\", expected \"%s\"", view_keys[k].view, got,
+                     view_keys[k].keys);
+        }
+        json_decref(rows);
+    }
+    /* events: every canonical field in order */
+    {
+        json_t *rows = view(st, "events", NULL), *row = json_array_get(rows, 0);
+        const char *key;
+        json_t *v;
+        int f = 0;
+        json_object_foreach(row, key, v)
+        {
+            (void)v;
+            assert_string_equal(key, ns_fields[f].name);
+            f++;
+        }
+        assert_int_equal(f, NS_F_COUNT);
+        json_decref(rows);
+    }
+    /* reasons carry the text and remediation of ntlm-events.md */
+    {
+        json_t *rows = view(st, "reasons", NULL), *row = json_array_get(rows, 0);
+        assert_int_equal(json_integer_value(json_object_get(row, "reason_id")), 7);
+        assert_string_equal(json_string_value(json_object_get(row, "reason")),
+                            "The target name contains an IP address");
+        assert_string_equal(json_string_value(json_object_get(row, "remediation")),
+                            "Connect by DNS name, or register an IP-address SPN where supported");
+        json_decref(rows);
+    }
+    ns_buf_free(&xml);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    tmpdb_remove(&t);
+}
+
+static void test_schema_version_checked(void **state)
+{
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    sqlite3 *db;
+    char err[256];
+    (void)state;
+    tmpdb_make(&t);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    /* reopening a current database works and keeps the version */
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_not_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_null(st);
+    assert_non_null(strstr(err, "newer"));
+    tmpdb_remove(&t);
+}
+
+static void test_unknown_view(void **state)
+{
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    struct ns_view_params p;
+    char err[256];
+    (void)state;
+    tmpdb_make(&t);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    ns_view_params_init(&p);
+    assert_int_equal(ns_store_view(st, "nope; DROP TABLE events", &p, to_json_row, NULL),
+                     NS_ENOTFOUND);
+    assert_false(ns_store_view_exists("../schema"));
+    assert_int_equal(ns_store_close(st), NS_OK);
+    tmpdb_remove(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duplicates_across_files_and_formats),
+        cmocka_unit_test(test_rollups_match_raw_events),
+        cmocka_unit_test(test_view_keys),
+        cmocka_unit_test(test_schema_version_checked),
+        cmocka_unit_test(test_unknown_view),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

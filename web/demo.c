@@ -390,7 +390,10 @@ int ns_demo_generate(const struct ns_demo_config *cfg,
 
     memset(&g, 0, sizeof(g));
     g.cfg = cfg;
-    g.r.s = cfg->seed * 0x9E3779B97F4A7C15ull + 12345;
+    /* the seed is hashed: splitmix64 steps by the golden gamma, so seed * gamma would only
+     * shift one seed's stream against the next one's */
+    g.r.s = cfg->seed ^ 0x5851F42D4C957F2Dull;
+    g.r.s = rnd(&g.r) ^ (cfg->seed * 0xD1B54A32D192ED03ull);
     g.nclients = cfg->hosts - NSERVERS - 2;
     if (g.nclients < 1) {
         return NS_EINVAL;
@@ -415,11 +418,17 @@ int ns_demo_generate(const struct ns_demo_config *cfg,
             struct flow *f = &flows[nflows++];
             int kind = rnd_below(&g.r, 4) ? rnd_below(&g.r, 5) : rnd_below(&g.r, NWS_KINDS);
             f->client = c;
-            f->kind = &ws_kinds[kind];
             f->user = c % NUSERS;
             f->first_day = rnd_below(&g.r, 5) == 0 ? rnd_below(&g.r, cfg->days) : 0;
             f->last_day = rnd_below(&g.r, 4) == 0 ? f->first_day + rnd_below(&g.r, cfg->days)
                                                   : cfg->days - 1;
+            if (k == 0 && c < NWS_KINDS) {
+                /* the first workstations show every kind of use, all along */
+                kind = c;
+                f->first_day = 0;
+                f->last_day = cfg->days - 1;
+            }
+            f->kind = &ws_kinds[kind];
         }
     }
     for (int s = 0; s < NSVC_FLOWS && nflows < MAX_FLOWS; s++) {
@@ -444,6 +453,9 @@ int ns_demo_generate(const struct ns_demo_config *cfg,
                 mean = f->client >= g.nclients ? mean : mean / 5;
             }
             n = mean ? rnd_below(&g.r, 2 * mean + 1) : rnd_below(&g.r, 2);
+            if (n == 0 && weekday < 5 && f->kind->per_day <= 1) {
+                n = 1; /* rare kinds still show up every working day */
+            }
             for (int e = 0; e < n && rc == NS_OK; e++) {
                 int64_t sec = f->client >= g.nclients ? rnd_below(&g.r, 86400)
                                                       : 7 * 3600 + rnd_below(&g.r, 11 * 3600);
