@@ -119,20 +119,27 @@ static const struct alias_row alias_table[] = {
 #define ALIAS_MAX 512
 #define NAME_MAX_LEN 96
 
-/* The alias table with every name folded (lower case, no '_' or ' '), built once. */
+/* The alias table with every name folded (lower case, no '_' or ' '), built once, and a
+ * hash index over the folded names. */
 struct folded_alias {
-    unsigned shapes; /* from the row */
-    int field;       /* from the row */
+    unsigned shapes;         /* from the row */
+    int field;               /* from the row */
+    uint32_t hash;           /* of name */
+    int next;                /* next entry in the same hash bucket, or -1 */
     char name[NAME_MAX_LEN]; /* folded name */
 };
+#define ALIAS_BUCKETS 1024 /* power of two, well above the number of names */
 static struct folded_alias folded[ALIAS_MAX];
 static size_t nfolded;
+static int buckets[ALIAS_BUCKETS];
 static pthread_once_t folded_once = PTHREAD_ONCE_INIT;
 
-/* Folds a field name: lower case, spaces, '_' and '-' dropped. Returns 0 when too long. */
-static int fold_name(const char *in, size_t len, char out[NAME_MAX_LEN])
+/* Folds a field name: lower case, spaces, '_' and '-' dropped, and hashes it (FNV-1a).
+ * Returns 0 when too long. */
+static int fold_name(const char *in, size_t len, char out[NAME_MAX_LEN], uint32_t *hash)
 {
     size_t o = 0;
+    uint32_t h = 2166136261u;
     for (size_t k = 0; k < len; k++) {
         unsigned char c = (unsigned char)in[k];
         if (c == '_' || c == ' ' || c == '-' || c == '\t') {
@@ -141,22 +148,32 @@ static int fold_name(const char *in, size_t len, char out[NAME_MAX_LEN])
         if (o + 1 >= NAME_MAX_LEN) {
             return 0;
         }
-        out[o++] = (char)tolower(c);
+        c = (unsigned char)tolower(c);
+        out[o++] = (char)c;
+        h = (h ^ c) * 16777619u;
     }
     out[o] = '\0';
+    *hash = h;
     return 1;
 }
 
 static void build_folded(void)
 {
+    for (size_t b = 0; b < ALIAS_BUCKETS; b++) {
+        buckets[b] = -1;
+    }
     for (size_t r = 0; r < ALIAS_ROWS; r++) {
         const char *p = alias_table[r].names;
         while (*p && nfolded < ALIAS_MAX) {
             const char *bar = strchr(p, '|');
             size_t len = bar ? (size_t)(bar - p) : strlen(p);
-            folded[nfolded].shapes = alias_table[r].shapes;
-            folded[nfolded].field = alias_table[r].field;
-            if (fold_name(p, len, folded[nfolded].name)) {
+            struct folded_alias *fa = &folded[nfolded];
+            fa->shapes = alias_table[r].shapes;
+            fa->field = alias_table[r].field;
+            if (fold_name(p, len, fa->name, &fa->hash)) {
+                size_t b = fa->hash & (ALIAS_BUCKETS - 1);
+                fa->next = buckets[b];
+                buckets[b] = (int)nfolded;
                 nfolded++;
             }
             p += len;
@@ -168,10 +185,10 @@ static void build_folded(void)
 }
 
 /* Returns the field for a folded name in this shape, or -1. */
-static int alias_lookup(unsigned shape, const char *fname)
+static int alias_lookup(unsigned shape, const char *fname, uint32_t hash)
 {
-    for (size_t k = 0; k < nfolded; k++) {
-        if ((folded[k].shapes & shape) && folded[k].name[0] == fname[0] &&
+    for (int k = buckets[hash & (ALIAS_BUCKETS - 1)]; k >= 0; k = folded[k].next) {
+        if ((folded[k].shapes & shape) && folded[k].hash == hash &&
             strcmp(folded[k].name, fname) == 0) {
             return folded[k].field;
         }
@@ -228,7 +245,8 @@ static int parse_bool(const char *s, size_t len, int64_t *out)
 static const char *canon_version(const char *s, size_t len)
 {
     char f[NAME_MAX_LEN];
-    if (len >= 32 || !fold_name(s, len, f)) {
+    uint32_t h;
+    if (len >= 32 || !fold_name(s, len, f, &h)) {
         return NULL;
     }
     if (!strcmp(f, "ntlmv1") || !strcmp(f, "v1") || !strcmp(f, "1") || !strcmp(f, "ntlm1")) {
@@ -528,8 +546,9 @@ enum ns_verdict ns_normalize(const struct ns_raw *raw, struct ns_event *ev, char
         const char *s;
         size_t len;
         int f = -1;
-        if (fold_name(rd->name, strlen(rd->name), fname) && fname[0]) {
-            f = alias_lookup(shape, fname);
+        uint32_t h;
+        if (fold_name(rd->name, strlen(rd->name), fname, &h) && fname[0]) {
+            f = alias_lookup(shape, fname, h);
         }
         if (f < 0) {
             rc = extra_add(&extra, rd->name, rd->value);

@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,13 +357,52 @@ static int demo_emit(void *ctx, const char *xml, size_t len)
     return ns_parser_feed(ctx, xml, len);
 }
 
+/* Writes generated XML to a file (demo --xml). */
+static int demo_write(void *ctx, const char *xml, size_t len)
+{
+    return fwrite(xml, 1, len, ctx) == len ? NS_OK : NS_EIO;
+}
+
+/* demo --xml FILE: the simulated domain as event XML, written to a temporary file that is
+ * renamed into place when complete. */
+static int demo_to_xml(const struct ns_demo_config *cfg, const char *path)
+{
+    char tmp[4096];
+    FILE *f;
+    int rc;
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+        fprintf(stderr, "ntlmscope demo: %s: path too long\n", path);
+        return 2;
+    }
+    if (!(f = fopen(tmp, "wb"))) {
+        fprintf(stderr, "ntlmscope demo: %s: cannot create: %s\n", tmp, strerror(errno));
+        return 1;
+    }
+    rc = ns_demo_generate(cfg, demo_write, f);
+    if (fclose(f) != 0 && rc == NS_OK) {
+        rc = NS_EIO;
+    }
+    if (rc == NS_OK && rename(tmp, path) != 0) {
+        rc = NS_EIO;
+    }
+    if (rc != NS_OK) {
+        unlink(tmp);
+        fprintf(stderr, "ntlmscope demo: %s: %s\n", path, ns_rc_str(rc));
+        return 1;
+    }
+    printf("demo domain: %d hosts, %d days, seed %llu written to %s\n", cfg->hosts, cfg->days,
+           (unsigned long long)cfg->seed, path);
+    return 0;
+}
+
 int ns_cmd_demo(int argc, char **argv)
 {
-    const char *db = NULL, *hosts = NULL, *days = NULL, *seed = NULL, *end = NULL;
+    const char *db = NULL, *hosts = NULL, *days = NULL, *seed = NULL, *end = NULL, *xml = NULL;
     char *pos[1];
     struct ns_opt opts[] = {{"--db", NS_OPT_STR, &db},     {"--hosts", NS_OPT_STR, &hosts},
                             {"--days", NS_OPT_STR, &days}, {"--seed", NS_OPT_STR, &seed},
-                            {"--end", NS_OPT_STR, &end},   {NULL, NS_OPT_STR, NULL}};
+                            {"--end", NS_OPT_STR, &end},   {"--xml", NS_OPT_STR, &xml},
+                            {NULL, NS_OPT_STR, NULL}};
     struct ns_demo_config cfg;
     struct ns_store *st = NULL;
     struct ns_parser *parser = NULL;
@@ -410,6 +450,9 @@ int ns_cmd_demo(int argc, char **argv)
     }
     if (end && parse_day("demo", "--end", end, &cfg.end_day)) {
         return 2;
+    }
+    if (xml) {
+        return demo_to_xml(&cfg, xml);
     }
     db = ns_cli_db_path(db);
     if (ns_store_open(&st, db, err, sizeof(err)) != NS_OK) {

@@ -20,8 +20,8 @@ static const struct {
      "report  [--db FILE] --view VIEW [--format table|csv|json|html]\n"
      "        [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--limit N]   show a view"},
     {"demo", ns_cmd_demo,
-     "demo    [--db FILE] [--hosts N] [--days N] [--seed N] [--end YYYY-MM-DD]\n"
-     "        fill a database with a simulated domain"},
+     "demo    [--db FILE] [--hosts N] [--days N] [--seed N] [--end YYYY-MM-DD] [--xml FILE]\n"
+     "        fill a database with a simulated domain (or write it as event XML)"},
 };
 
 static void usage(FILE *out)
