@@ -25,6 +25,24 @@ static void evtx_error_text(libevtx_error_t *e, char *err, size_t errlen)
     }
 }
 
+/* Reports a record that cannot be read, with libevtx's reason, and frees what it holds. */
+static void reject_record(const struct ns_sink *sink, const char *source, const char *where,
+                          libevtx_error_t **e, libevtx_record_t **rec, const char *why)
+{
+    char text[400];
+    if (!why) {
+        evtx_error_text(*e, text, sizeof(text));
+        why = text;
+    }
+    if (*e) {
+        libevtx_error_free(e);
+    }
+    libevtx_record_free(rec, NULL);
+    if (sink->on_reject) {
+        sink->on_reject(sink->ctx, source, where, why);
+    }
+}
+
 int ns_parse_evtx_file(const char *path, const char *source, const struct ns_sink *sink,
                        ns_progress_fn progress, void *progress_ctx, char *err, size_t errlen)
 {
@@ -66,21 +84,12 @@ int ns_parse_evtx_file(const char *path, const char *source, const struct ns_sin
         snprintf(where, sizeof(where), "record %d", i + 1);
         if (libevtx_file_get_record_by_index(file, i, &rec, &e) != 1 ||
             libevtx_record_get_utf8_xml_string_size(rec, &size, &e) != 1 || size == 0) {
-            char why[400];
-            evtx_error_text(e, why, sizeof(why));
-            libevtx_error_free(&e);
-            libevtx_record_free(&rec, NULL);
-            if (sink->on_reject) {
-                sink->on_reject(sink->ctx, source, where, why);
-            }
+            reject_record(sink, source, where, &e, &rec, NULL);
             file_rejects++;
             continue;
         }
         if (size > RECORD_MAX_BYTES) {
-            libevtx_record_free(&rec, NULL);
-            if (sink->on_reject) {
-                sink->on_reject(sink->ctx, source, where, "record XML larger than 4 MiB");
-            }
+            reject_record(sink, source, where, &e, &rec, "record XML larger than 4 MiB");
             file_rejects++;
             continue;
         }
@@ -95,13 +104,7 @@ int ns_parse_evtx_file(const char *path, const char *source, const struct ns_sin
             xml_cap = size;
         }
         if (libevtx_record_get_utf8_xml_string(rec, (uint8_t *)xml, size, &e) != 1) {
-            char why[400];
-            evtx_error_text(e, why, sizeof(why));
-            libevtx_error_free(&e);
-            libevtx_record_free(&rec, NULL);
-            if (sink->on_reject) {
-                sink->on_reject(sink->ctx, source, where, why);
-            }
+            reject_record(sink, source, where, &e, &rec, NULL);
             file_rejects++;
             continue;
         }

@@ -1,5 +1,6 @@
--- View `dependencies`: one row per (client, account, process) -> (target, service) with its
--- reason and NTLM version, over the days in range.
+-- Views `dependencies` and `ntlmv1`: one row per (client, account, process) -> (target,
+-- service) with its reason and NTLM version, over the days in range. :v1_only = 1 keeps the
+-- NTLMv1 and LM dependencies (the `ntlmv1` view).
 SELECT NULLIF(client, '') AS client,
        NULLIF(MAX(client_ip), '') AS client_ip,
        NULLIF(account, '') AS account,
@@ -15,6 +16,7 @@ SELECT NULLIF(client, '') AS client,
        MAX(last_seen) AS last_seen
 FROM dep_daily
 WHERE day BETWEEN :since AND :until
+  AND (:v1_only = 0 OR ntlm_version IN ('NTLMv1', 'LM'))
 GROUP BY client, account, domain, process, target, target_service, reason_id, ntlm_version
 ORDER BY events DESC, last_seen DESC, client, account, target
 LIMIT :limit;

@@ -35,11 +35,28 @@ static const struct {
     {1, "schema.sql"},
 };
 
-/* The views: name, file, and whether it reads raw events (microsecond bounds). */
-static const char *const view_names[] = {"dependencies", "accounts", "processes", "reasons",
-                                         "targets",      "clients",  "ntlmv1",    "hosts",
-                                         "trend",        "events",   NULL};
-#define NVIEWS (sizeof(view_names) / sizeof(view_names[0]) - 1)
+/* The views: name, the sql/ file that answers it, and its :v1_only parameter. */
+static const struct {
+    const char *name; /* view name (report --view, /api/v1/views/NAME) */
+    const char *file; /* sql/ file */
+    int v1_only;      /* bound to :v1_only */
+} views[] = {
+    {"dependencies", "view_dependencies.sql", 0},
+    {"accounts", "view_accounts.sql", 0},
+    {"processes", "view_processes.sql", 0},
+    {"reasons", "view_reasons.sql", 0},
+    {"targets", "view_targets.sql", 0},
+    {"clients", "view_clients.sql", 0},
+    {"ntlmv1", "view_dependencies.sql", 1},
+    {"hosts", "view_hosts.sql", 0},
+    {"trend", "view_trend.sql", 0},
+    {"events", "view_events.sql", 0},
+};
+#define NVIEWS (sizeof(views) / sizeof(views[0]))
+/* The names alone, ended by NULL (ns_store_views). */
+static const char *const view_names[NVIEWS + 1] = {
+    "dependencies", "accounts", "processes", "reasons", "targets",
+    "clients",      "ntlmv1",   "hosts",     "trend",   "events", NULL};
 
 /* ========================================================================================== */
 /* Rollup aggregation                                                                          */
@@ -620,7 +637,7 @@ const char *const *ns_store_views(void)
 static int view_index(const char *name)
 {
     for (size_t k = 0; k < NVIEWS; k++) {
-        if (!strcmp(view_names[k], name)) {
+        if (!strcmp(views[k].name, name)) {
             return (int)k;
         }
     }
@@ -668,12 +685,8 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
         snprintf(st->errmsg, sizeof(st->errmsg), "no view named \"%s\"", name);
         return NS_ENOTFOUND;
     }
-    if (!st->views[vi]) {
-        char file[64];
-        snprintf(file, sizeof(file), "view_%s.sql", name);
-        if ((rc = prepare(st, file, &st->views[vi])) != NS_OK) {
-            return rc;
-        }
+    if (!st->views[vi] && (rc = prepare(st, views[vi].file, &st->views[vi])) != NS_OK) {
+        return rc;
     }
     s = st->views[vi];
     bind_named(s, ":since", p->since_day);
@@ -681,6 +694,7 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
     bind_named(s, ":since_us", p->since_day * day_us);
     bind_named(s, ":until_us", (p->until_day + 1) * day_us);
     bind_named(s, ":limit", p->limit);
+    bind_named(s, ":v1_only", views[vi].v1_only);
     ncol = sqlite3_column_count(s);
     if (ncol > VIEW_MAX_COLS) {
         ncol = VIEW_MAX_COLS;
