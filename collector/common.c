@@ -425,8 +425,7 @@ int ns_parse_time(const char *s, int64_t *out_us)
     if (*s) {
         return NS_EPARSE;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-        sec > 60) {
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60) {
         return NS_EPARSE;
     }
     t = ns_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec -

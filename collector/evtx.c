@@ -49,8 +49,8 @@ int ns_parse_evtx_file(const char *path, const char *source, const struct ns_sin
     libevtx_file_t *file = NULL;
     libevtx_error_t *e = NULL;
     struct ns_xml *x = NULL;
-    char *xml = NULL;       /* one record's XML */
-    size_t xml_cap = 0;     /* bytes allocated for it */
+    char *xml = NULL;   /* one record's XML */
+    size_t xml_cap = 0; /* bytes allocated for it */
     int nrec = 0, rc = NS_OK;
     uint64_t rejects_before = 0;
     int file_rejects = 0;

@@ -15,26 +15,26 @@
 #define OBJECT_MAX_BYTES (2u << 20)
 
 struct ns_json {
-    const char *source;     /* input name for messages */
-    struct ns_sink sink;    /* where events go */
-    struct ns_buf pend;     /* bytes not yet consumed */
-    size_t pos;             /* read offset in pend */
-    size_t scan;            /* scanner position inside the current object */
-    long line;              /* line at pend[pos] */
-    long obj_line;          /* line where the current object starts */
-    int in_obj;             /* 1 while inside a top-level object */
-    int depth;              /* nesting depth inside the object */
-    int in_str;             /* inside a string */
-    int esc;                /* previous byte was a backslash in a string */
-    int skipping;           /* dropping an oversized object */
-    int bad_run;            /* inside a run of stray bytes already reported */
-    int bom_checked;        /* the UTF-8 byte-order mark was looked for */
-    uint64_t objects;       /* objects found */
-    uint64_t rejects;       /* objects rejected here */
-    int stop_rc;            /* a sink's stop code */
-    struct ns_raw raw;      /* the event being read */
-    struct ns_event ev;     /* normalized event for the sink */
-    struct ns_buf val;      /* scratch for value text */
+    const char *source;  /* input name for messages */
+    struct ns_sink sink; /* where events go */
+    struct ns_buf pend;  /* bytes not yet consumed */
+    size_t pos;          /* read offset in pend */
+    size_t scan;         /* scanner position inside the current object */
+    long line;           /* line at pend[pos] */
+    long obj_line;       /* line where the current object starts */
+    int in_obj;          /* 1 while inside a top-level object */
+    int depth;           /* nesting depth inside the object */
+    int in_str;          /* inside a string */
+    int esc;             /* previous byte was a backslash in a string */
+    int skipping;        /* dropping an oversized object */
+    int bad_run;         /* inside a run of stray bytes already reported */
+    int bom_checked;     /* the UTF-8 byte-order mark was looked for */
+    uint64_t objects;    /* objects found */
+    uint64_t rejects;    /* objects rejected here */
+    int stop_rc;         /* a sink's stop code */
+    struct ns_raw raw;   /* the event being read */
+    struct ns_event ev;  /* normalized event for the sink */
+    struct ns_buf val;   /* scratch for value text */
 };
 
 /* ========================================================================================== */
@@ -68,26 +68,19 @@ static const struct sys_path seeds_paths[] = {
 };
 
 static const struct sys_path winlog_paths[] = {
-    {NS_S_PROVIDER, "winlog.provider_name"},
-    {NS_S_PROVIDER_GUID, "winlog.provider_guid"},
-    {NS_S_EVENT_ID, "winlog.event_id"},
-    {NS_S_VERSION, "winlog.version"},
-    {NS_S_TIME, "winlog.time_created"},
-    {NS_S_TIME, "@timestamp"},
-    {NS_S_RECORD_ID, "winlog.record_id"},
-    {NS_S_ACTIVITY_ID, "winlog.activity_id"},
-    {NS_S_EXEC_PID, "winlog.process.pid"},
-    {NS_S_EXEC_TID, "winlog.process.thread.id"},
-    {NS_S_CHANNEL, "winlog.channel"},
-    {NS_S_COMPUTER, "winlog.computer_name"},
-    {NS_S_USER_SID, "winlog.user.identifier"},
-    {NS_S_MESSAGE, "message"},
+    {NS_S_PROVIDER, "winlog.provider_name"},   {NS_S_PROVIDER_GUID, "winlog.provider_guid"},
+    {NS_S_EVENT_ID, "winlog.event_id"},        {NS_S_VERSION, "winlog.version"},
+    {NS_S_TIME, "winlog.time_created"},        {NS_S_TIME, "@timestamp"},
+    {NS_S_RECORD_ID, "winlog.record_id"},      {NS_S_ACTIVITY_ID, "winlog.activity_id"},
+    {NS_S_EXEC_PID, "winlog.process.pid"},     {NS_S_EXEC_TID, "winlog.process.thread.id"},
+    {NS_S_CHANNEL, "winlog.channel"},          {NS_S_COMPUTER, "winlog.computer_name"},
+    {NS_S_USER_SID, "winlog.user.identifier"}, {NS_S_MESSAGE, "message"},
 };
 
 /* Flat shippers: top-level keys, several spellings each. */
 static const struct {
-    enum ns_sys slot;  /* raw slot */
-    const char *keys;  /* "A|B|C" */
+    enum ns_sys slot; /* raw slot */
+    const char *keys; /* "A|B|C" */
 } flat_keys[] = {
     {NS_S_PROVIDER, "ProviderName|Provider|SourceName"},
     {NS_S_PROVIDER_GUID, "ProviderGuid"},
@@ -109,9 +102,19 @@ static const struct {
 };
 
 /* Metadata keys of flat shippers that are not event fields. */
-static const char *const flat_ignore[] = {
-    "EventReceivedTime", "SourceModuleName", "SourceModuleType", "EventType", "Severity",
-    "Category", "AccountType", "Domain_", "ERRORCODE", "@version", "host", "tags", NULL};
+static const char *const flat_ignore[] = {"EventReceivedTime",
+                                          "SourceModuleName",
+                                          "SourceModuleType",
+                                          "EventType",
+                                          "Severity",
+                                          "Category",
+                                          "AccountType",
+                                          "Domain_",
+                                          "ERRORCODE",
+                                          "@version",
+                                          "host",
+                                          "tags",
+                                          NULL};
 
 static json_t *json_path(json_t *root, const char *path)
 {

@@ -22,9 +22,9 @@
 
 /* One row: in events of these shapes, any of these EventData names fills this field. */
 struct alias_row {
-    unsigned shapes;     /* enum ns_shape bits */
-    int field;           /* enum ns_field, or NS_P_SPN */
-    const char *names;   /* "A|B|C": the renderings Windows uses (case, '_' and ' ' ignored) */
+    unsigned shapes;   /* enum ns_shape bits */
+    int field;         /* enum ns_field, or NS_P_SPN */
+    const char *names; /* "A|B|C": the renderings Windows uses (case, '_' and ' ' ignored) */
 };
 
 /* The alias table: both renderings of every field of ntlm-events.md, by shape. */
@@ -219,7 +219,8 @@ static int trim_value(const char *v, const char **start, size_t *len)
     if (*len == 0 || (*len == 1 && *s == '-')) {
         return 1;
     }
-    if ((*len == 6 && strncasecmp(s, "(NULL)", 6) == 0) || (*len == 4 && strncmp(s, "NULL", 4) == 0)) {
+    if ((*len == 6 && strncasecmp(s, "(NULL)", 6) == 0) ||
+        (*len == 4 && strncmp(s, "NULL", 4) == 0)) {
         return 1;
     }
     return 0;
@@ -230,7 +231,7 @@ static int parse_bool(const char *s, size_t len, int64_t *out)
     static const struct {
         const char *word; /* accepted spelling */
         int value;        /* its meaning */
-    } words[] = {{"true", 1}, {"false", 0}, {"1", 1}, {"0", 0},
+    } words[] = {{"true", 1}, {"false", 0}, {"1", 1},  {"0", 0},
                  {"yes", 1},  {"no", 0},    {"on", 1}, {"off", 0}};
     for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
         if (strlen(words[k].word) == len && strncasecmp(words[k].word, s, len) == 0) {

@@ -12,14 +12,14 @@
 
 /* Result codes: every function that can fail returns one of these. */
 enum ns_rc {
-    NS_OK = 0,      /* success */
-    NS_ENOMEM = -1, /* an allocation failed */
-    NS_ETOOBIG = -2, /* input passed a size cap */
-    NS_EIO = -3,    /* a file or stream could not be read or written */
-    NS_EPARSE = -4, /* input is malformed */
-    NS_EINVAL = -5, /* a caller passed something that makes no sense */
-    NS_EDB = -6,    /* SQLite reported an error */
-    NS_EABORT = -7, /* a callback asked to stop */
+    NS_OK = 0,        /* success */
+    NS_ENOMEM = -1,   /* an allocation failed */
+    NS_ETOOBIG = -2,  /* input passed a size cap */
+    NS_EIO = -3,      /* a file or stream could not be read or written */
+    NS_EPARSE = -4,   /* input is malformed */
+    NS_EINVAL = -5,   /* a caller passed something that makes no sense */
+    NS_EDB = -6,      /* SQLite reported an error */
+    NS_EABORT = -7,   /* a callback asked to stop */
     NS_ENOTFOUND = -8 /* the thing named does not exist */
 };
 
@@ -36,10 +36,10 @@ void ns_log_at(const char *file, int line, const char *fmt, ...)
 /* ------------------------------------------------------------------------------------------ */
 
 struct ns_buf {
-    char *data;  /* bytes, always NUL-terminated when data != NULL */
-    size_t len;  /* bytes in use, not counting the terminating NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* the buffer refuses to grow past this many bytes (0: 64 MiB) */
+    char *data; /* bytes, always NUL-terminated when data != NULL */
+    size_t len; /* bytes in use, not counting the terminating NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* the buffer refuses to grow past this many bytes (0: 64 MiB) */
 };
 
 /* Initialises an empty buffer that refuses to hold more than max bytes. */

@@ -91,13 +91,13 @@ int ns_deliver(const struct ns_sink *sink, const struct ns_raw *raw, struct ns_e
 /* ========================================================================================== */
 
 struct ns_parser {
-    enum ns_format fmt;   /* chosen format, NS_FMT_AUTO until the first bytes */
-    const char *source;   /* input name */
-    struct ns_sink sink;  /* where events go */
-    struct ns_xml *xml;   /* XML engine when fmt is XML */
-    struct ns_json *json; /* JSON engine when fmt is JSON */
+    enum ns_format fmt;    /* chosen format, NS_FMT_AUTO until the first bytes */
+    const char *source;    /* input name */
+    struct ns_sink sink;   /* where events go */
+    struct ns_xml *xml;    /* XML engine when fmt is XML */
+    struct ns_json *json;  /* JSON engine when fmt is JSON */
     unsigned char head[8]; /* first bytes, kept until the format is known */
-    size_t nhead;         /* bytes in head[] */
+    size_t nhead;          /* bytes in head[] */
 };
 
 int ns_parser_new(struct ns_parser **out, enum ns_format fmt, const char *source,

@@ -14,9 +14,9 @@
 #include <libxml/xmlerror.h>
 #include <string.h>
 
-#define EVENT_MAX_BYTES (2u << 20)  /* one <Event> element, UTF-8 */
-#define TEXT_MAX_BYTES (1u << 20)   /* one element's text */
-#define DECL_MAX_BYTES 256          /* an <?xml ...?> declaration we look into */
+#define EVENT_MAX_BYTES (2u << 20) /* one <Event> element, UTF-8 */
+#define TEXT_MAX_BYTES (1u << 20)  /* one element's text */
+#define DECL_MAX_BYTES 256         /* an <?xml ...?> declaration we look into */
 
 enum enc { ENC_UNKNOWN, ENC_UTF8, ENC_UTF16LE, ENC_UTF16BE };
 
@@ -24,42 +24,42 @@ enum enc { ENC_UNKNOWN, ENC_UTF8, ENC_UTF16LE, ENC_UTF16BE };
 enum sect { SECT_NONE, SECT_SYSTEM, SECT_EVENTDATA, SECT_USERDATA, SECT_RENDERING };
 
 struct ns_xml {
-    const char *source;       /* input name for messages */
-    struct ns_sink sink;      /* where events go */
-    xmlParserCtxtPtr ctxt;    /* reused SAX2 push parser */
-    enum enc enc;             /* input encoding, decided on the first bytes */
-    char declared_enc[40];    /* encoding="..." of an 8-bit <?xml?> declaration, or "" */
-    unsigned char carry[4];   /* UTF-16 bytes not yet decoded */
-    size_t ncarry;            /* bytes in carry[] */
-    unsigned high_surrogate;  /* pending UTF-16 high surrogate, or 0 */
-    struct ns_buf pend;       /* decoded UTF-8 not yet consumed */
-    size_t pos;               /* read offset in pend */
-    long line;                /* line number at pend[pos] */
-    int inside;               /* 1 while pend[ev_start..] is an unfinished event */
-    size_t ev_start;          /* offset of "<Event" in pend while inside */
-    size_t cur;               /* where the search for the next tag goes on, while inside */
-    long ev_line;             /* line of that "<Event" */
-    int skipping;             /* 1 while skipping an oversized event up to its end tag */
-    uint64_t events_seen;     /* <Event> elements found */
-    uint64_t rejects;         /* events rejected by this engine */
-    uint64_t bytes_in;        /* bytes fed */
-    int saw_content;          /* non-blank input was seen */
-    int stop_rc;              /* a sink callback's stop code, or NS_OK */
+    const char *source;      /* input name for messages */
+    struct ns_sink sink;     /* where events go */
+    xmlParserCtxtPtr ctxt;   /* reused SAX2 push parser */
+    enum enc enc;            /* input encoding, decided on the first bytes */
+    char declared_enc[40];   /* encoding="..." of an 8-bit <?xml?> declaration, or "" */
+    unsigned char carry[4];  /* UTF-16 bytes not yet decoded */
+    size_t ncarry;           /* bytes in carry[] */
+    unsigned high_surrogate; /* pending UTF-16 high surrogate, or 0 */
+    struct ns_buf pend;      /* decoded UTF-8 not yet consumed */
+    size_t pos;              /* read offset in pend */
+    long line;               /* line number at pend[pos] */
+    int inside;              /* 1 while pend[ev_start..] is an unfinished event */
+    size_t ev_start;         /* offset of "<Event" in pend while inside */
+    size_t cur;              /* where the search for the next tag goes on, while inside */
+    long ev_line;            /* line of that "<Event" */
+    int skipping;            /* 1 while skipping an oversized event up to its end tag */
+    uint64_t events_seen;    /* <Event> elements found */
+    uint64_t rejects;        /* events rejected by this engine */
+    uint64_t bytes_in;       /* bytes fed */
+    int saw_content;         /* non-blank input was seen */
+    int stop_rc;             /* a sink callback's stop code, or NS_OK */
     /* per-event SAX state */
-    struct ns_raw raw;        /* fields of the event being parsed */
-    struct ns_event ev;       /* normalized event handed to the sink */
-    int depth;                /* element depth below <Event> (Event = 1) */
-    enum sect sect;           /* section of the event */
-    int sys_slot;             /* NS_S_* slot of the current <System> child, or -1 */
-    int in_message;           /* inside RenderingInfo/Message */
-    char data_name[128];      /* Name of the current <Data>, or the element name */
-    int data_open;            /* a data element is open and collects text */
-    int data_index;           /* unnamed <Data> counter */
-    struct ns_buf text;       /* text of the current element */
-    int text_too_big;         /* the element's text passed TEXT_MAX_BYTES */
-    char errmsg[256];         /* first libxml2 error of the event */
-    int errcode;              /* its libxml2 code */
-    long errline;             /* its line, relative to the event */
+    struct ns_raw raw;   /* fields of the event being parsed */
+    struct ns_event ev;  /* normalized event handed to the sink */
+    int depth;           /* element depth below <Event> (Event = 1) */
+    enum sect sect;      /* section of the event */
+    int sys_slot;        /* NS_S_* slot of the current <System> child, or -1 */
+    int in_message;      /* inside RenderingInfo/Message */
+    char data_name[128]; /* Name of the current <Data>, or the element name */
+    int data_open;       /* a data element is open and collects text */
+    int data_index;      /* unnamed <Data> counter */
+    struct ns_buf text;  /* text of the current element */
+    int text_too_big;    /* the element's text passed TEXT_MAX_BYTES */
+    char errmsg[256];    /* first libxml2 error of the event */
+    int errcode;         /* its libxml2 code */
+    long errline;        /* its line, relative to the event */
 };
 
 /* ========================================================================================== */
@@ -71,9 +71,15 @@ static const struct {
     const char *name; /* element local name */
     enum ns_sys slot; /* raw slot */
 } sys_text[] = {
-    {"EventID", NS_S_EVENT_ID}, {"Version", NS_S_VERSION},        {"Level", NS_S_LEVEL},
-    {"Task", NS_S_TASK},        {"Opcode", NS_S_OPCODE},          {"Keywords", NS_S_KEYWORDS},
-    {"EventRecordID", NS_S_RECORD_ID}, {"Channel", NS_S_CHANNEL}, {"Computer", NS_S_COMPUTER},
+    {"EventID", NS_S_EVENT_ID},
+    {"Version", NS_S_VERSION},
+    {"Level", NS_S_LEVEL},
+    {"Task", NS_S_TASK},
+    {"Opcode", NS_S_OPCODE},
+    {"Keywords", NS_S_KEYWORDS},
+    {"EventRecordID", NS_S_RECORD_ID},
+    {"Channel", NS_S_CHANNEL},
+    {"Computer", NS_S_COMPUTER},
 };
 
 /* <System> attributes that are values: element, attribute, slot. */
@@ -82,8 +88,8 @@ static const struct {
     const char *attr; /* attribute local name */
     enum ns_sys slot; /* raw slot */
 } sys_attr[] = {
-    {"Provider", "Name", NS_S_PROVIDER},      {"Provider", "Guid", NS_S_PROVIDER_GUID},
-    {"TimeCreated", "SystemTime", NS_S_TIME}, {"Correlation", "ActivityID", NS_S_ACTIVITY_ID},
+    {"Provider", "Name", NS_S_PROVIDER},       {"Provider", "Guid", NS_S_PROVIDER_GUID},
+    {"TimeCreated", "SystemTime", NS_S_TIME},  {"Correlation", "ActivityID", NS_S_ACTIVITY_ID},
     {"Execution", "ProcessID", NS_S_EXEC_PID}, {"Execution", "ThreadID", NS_S_EXEC_TID},
     {"Security", "UserID", NS_S_USER_SID},
 };
@@ -95,9 +101,9 @@ static void store_fail(struct ns_xml *x, int rc)
     }
 }
 
-static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-                     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
-                     int nb_attributes, int nb_defaulted, const xmlChar **attrs)
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+                     int nb_defaulted, const xmlChar **attrs)
 {
     struct ns_xml *x = ctx;
     const char *name = (const char *)localname;
@@ -191,8 +197,8 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
                             x->text.len);
         x->sys_slot = -1;
     } else if (x->data_open) {
-        rc = ns_raw_add_data(&x->raw, x->data_name, strlen(x->data_name), x->text.data,
-                             x->text.len);
+        rc =
+            ns_raw_add_data(&x->raw, x->data_name, strlen(x->data_name), x->text.data, x->text.len);
         x->data_open = 0;
     } else if (x->in_message && x->depth == 3) {
         rc = ns_raw_set_sys(&x->raw, NS_S_MESSAGE, x->text.data ? x->text.data : "", x->text.len);
@@ -279,7 +285,7 @@ static size_t sanitize(char *p, size_t len)
             unsigned long v = 0;
             j += (size_t)hex;
             while (j < len && j < k + 12 && p[j] != ';') {
-                int d = p[j] >= '0' && p[j] <= '9'   ? p[j] - '0'
+                int d = p[j] >= '0' && p[j] <= '9'          ? p[j] - '0'
                         : hex && p[j] >= 'a' && p[j] <= 'f' ? p[j] - 'a' + 10
                         : hex && p[j] >= 'A' && p[j] <= 'F' ? p[j] - 'A' + 10
                                                             : -1;
@@ -327,8 +333,7 @@ static int parse_once(struct ns_xml *x, const char *data, size_t len)
     return perr == 0 && x->ctxt->wellFormed && !x->errmsg[0];
 }
 
-int ns_xml_parse_event(struct ns_xml *x, char *data, size_t len, const char *where,
-                       long first_line)
+int ns_xml_parse_event(struct ns_xml *x, char *data, size_t len, const char *where, long first_line)
 {
     char loc[64];
     int ok = parse_once(x, data, len);
@@ -477,7 +482,8 @@ static int is_event_start(const char *p, size_t avail)
 
 static int is_event_end(const char *p, size_t avail)
 {
-    return avail >= 8 && !memcmp(p, "</Event", 7) && (p[7] == '>' || (name_ends(p[7]) && p[7] != '/'));
+    return avail >= 8 && !memcmp(p, "</Event", 7) &&
+           (p[7] == '>' || (name_ends(p[7]) && p[7] != '/'));
 }
 
 /* Finds complete events in pend[pos..] and parses them. final: no more input comes. */
@@ -543,8 +549,8 @@ static int scan(struct ns_xml *x, int final)
                 end = (size_t)(gt - buf) + 1;
                 if (x->skipping) {
                     x->skipping = 0;
-                } else if ((rc = ns_xml_parse_event(x, buf + x->ev_start, end - x->ev_start,
-                                                    NULL, x->ev_line)) != NS_OK) {
+                } else if ((rc = ns_xml_parse_event(x, buf + x->ev_start, end - x->ev_start, NULL,
+                                                    x->ev_line)) != NS_OK) {
                     return rc;
                 }
                 x->line += count_lines(buf + x->ev_start, end - x->ev_start);

@@ -54,8 +54,8 @@ int ns_html_escape(FILE *out, const char *s)
 
 int ns_csv_cell(FILE *out, const char *s)
 {
-    int formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
-                  s[0] == '\r';
+    int formula =
+        s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
     int quote = formula || strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ';
     if (quote && fputc('"', out) == EOF) {
         return NS_EIO;
@@ -162,15 +162,15 @@ static const char *cell_text(const struct ns_cell *c, char buf[40])
 
 /* State shared by the row callbacks. */
 struct render {
-    FILE *out;          /* destination */
-    const char *view;   /* view name */
-    long rows;          /* rows written */
-    int io_error;       /* a write failed */
+    FILE *out;        /* destination */
+    const char *view; /* view name */
+    long rows;        /* rows written */
+    int io_error;     /* a write failed */
     /* table format keeps the rows to size the columns */
-    int ncol;           /* columns */
-    char **cells;       /* rows * ncol strings */
-    size_t ncells;      /* cells used */
-    size_t capcells;    /* cells allocated */
+    int ncol;              /* columns */
+    char **cells;          /* rows * ncol strings */
+    size_t ncells;         /* cells used */
+    size_t capcells;       /* cells allocated */
     const char *names[80]; /* column names (valid while the view runs) */
     char *name_copy[80];   /* copies of the names for after the run */
 };
@@ -255,8 +255,10 @@ static int html_row(void *ctx, int ncol, const char *const *names, const struct 
         r->ncol = ncol;
     }
     if (!cells) {
-        fprintf(r->out, "<tr><td colspan=\"%d\" class=\"empty\">No NTLM activity in this range."
-                        "</td></tr>\n", ncol);
+        fprintf(r->out,
+                "<tr><td colspan=\"%d\" class=\"empty\">No NTLM activity in this range."
+                "</td></tr>\n",
+                ncol);
         return NS_OK;
     }
     fputs("<tr>", r->out);
@@ -319,8 +321,9 @@ static size_t text_width(const char *s)
 
 #define TABLE_CELL_MAX 48
 
-/* Writes s cut to TABLE_CELL_MAX code points, control characters shown as '?'. */
-static void table_cell(FILE *out, const char *s, size_t width)
+/* Writes s cut to width code points (a '~' marks the cut), control characters shown as '?',
+ * padded to width unless it is the last column. */
+static void table_cell(FILE *out, const char *s, size_t width, int pad)
 {
     size_t w = 0;
     const unsigned char *p = (const unsigned char *)s;
@@ -339,7 +342,7 @@ static void table_cell(FILE *out, const char *s, size_t width)
             fputc(*p++, out);
         }
     }
-    for (; w < width; w++) {
+    for (; pad && w < width; w++) {
         fputc(' ', out);
     }
 }
@@ -361,7 +364,7 @@ static int table_flush(struct render *r)
         }
     }
     for (int c = 0; c < r->ncol; c++) {
-        table_cell(r->out, r->name_copy[c], width[c]);
+        table_cell(r->out, r->name_copy[c], width[c], c + 1 < r->ncol);
         fputs(c + 1 < r->ncol ? "  " : "\n", r->out);
     }
     for (int c = 0; c < r->ncol; c++) {
@@ -372,7 +375,8 @@ static int table_flush(struct render *r)
     }
     for (size_t row = 0; row < nrows; row++) {
         for (int c = 0; c < r->ncol; c++) {
-            table_cell(r->out, r->cells[row * (size_t)r->ncol + (size_t)c], width[c]);
+            table_cell(r->out, r->cells[row * (size_t)r->ncol + (size_t)c], width[c],
+                       c + 1 < r->ncol);
             fputs(c + 1 < r->ncol ? "  " : "\n", r->out);
         }
     }

@@ -101,11 +101,11 @@ struct ns_ingest_counts {
 typedef void (*ns_reject_fn)(void *ctx, const char *source, const char *where, const char *why);
 
 struct ns_ingest {
-    struct ns_store *st;        /* where events go */
-    struct ns_ingest_counts n;  /* running counts */
-    int db_rc;                  /* NS_OK, or the store error that stopped the ingest */
-    ns_reject_fn on_reject;     /* optional report of each rejection */
-    void *reject_ctx;           /* passed to on_reject */
+    struct ns_store *st;       /* where events go */
+    struct ns_ingest_counts n; /* running counts */
+    int db_rc;                 /* NS_OK, or the store error that stopped the ingest */
+    ns_reject_fn on_reject;    /* optional report of each rejection */
+    void *reject_ctx;          /* passed to on_reject */
 };
 
 /* Prepares an ingest into st; on_reject may be NULL. */

@@ -2,15 +2,15 @@
  * store.c - SQLite storage: open + migrate, batched idempotent ingest with rollups
  * aggregated in memory per batch, and the named views.
  */
-#include "ns_store.h"
 #include "ns_sql.h"
+#include "ns_store.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <sqlite3.h>
-#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ========================================================================================== */
 /* Embedded SQL                                                                                */
@@ -55,8 +55,8 @@ static const struct {
 #define NVIEWS (sizeof(views) / sizeof(views[0]))
 /* The names alone, ended by NULL (ns_store_views). */
 static const char *const view_names[NVIEWS + 1] = {
-    "dependencies", "accounts", "processes", "reasons", "targets",
-    "clients",      "ntlmv1",   "hosts",     "trend",   "events", NULL};
+    "dependencies", "accounts", "processes", "reasons", "targets", "clients",
+    "ntlmv1",       "hosts",    "trend",     "events",  NULL};
 
 /* ========================================================================================== */
 /* Rollup aggregation                                                                          */
@@ -72,7 +72,7 @@ enum dep_part {
     DP_TARGET,
     DP_TARGET_SERVICE,
     DP_NTLM_VERSION,
-    DP_KEYS,               /* parts before this one form the key */
+    DP_KEYS, /* parts before this one form the key */
     DP_CLIENT_IP = DP_KEYS,
     DP_TARGET_IP,
     DP_COUNT
@@ -80,9 +80,9 @@ enum dep_part {
 
 /* The canonical field behind each part. */
 static const enum ns_field dep_fields[DP_COUNT] = {
-    NS_F_client_machine, NS_F_account,        NS_F_account_domain, NS_F_process_name,
-    NS_F_target_machine, NS_F_target_service, NS_F_ntlm_version,   NS_F_client_ip,
-    NS_F_target_ip,
+    NS_F_client_machine, NS_F_account,        NS_F_account_domain,
+    NS_F_process_name,   NS_F_target_machine, NS_F_target_service,
+    NS_F_ntlm_version,   NS_F_client_ip,      NS_F_target_ip,
 };
 
 /* One aggregated rollup row (dependency or host) of the current batch. */

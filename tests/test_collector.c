@@ -18,8 +18,8 @@
 static void test_parse_time(void **state)
 {
     static const struct {
-        const char *in;     /* timestamp */
-        const char *out;    /* ISO UTC, or NULL when it must fail */
+        const char *in;  /* timestamp */
+        const char *out; /* ISO UTC, or NULL when it must fail */
     } cases[] = {
         {"2026-03-12T02:56:00.824258+00:00", "2026-03-12T02:56:00.824258Z"},
         {"2019-03-02T23:00:00.746139000Z", "2019-03-02T23:00:00.746139Z"},
@@ -81,32 +81,35 @@ static void test_parse_int(void **state)
 
 /* One event ID: its fields under each rendering, and what the canonical event must hold. */
 struct id_case {
-    int id;                     /* event ID */
-    const char *provider;       /* provider */
-    const char *a[MAXP];        /* "Name=value" under the first rendering */
-    const char *b[MAXP];        /* the same under the second (NULL[0]: same as a) */
-    const char *expect[MAXP];   /* "field=value" of the canonical event ("field=" : NULL) */
+    int id;                   /* event ID */
+    const char *provider;     /* provider */
+    const char *a[MAXP];      /* "Name=value" under the first rendering */
+    const char *b[MAXP];      /* the same under the second (NULL[0]: same as a) */
+    const char *expect[MAXP]; /* "field=value" of the canonical event ("field=" : NULL) */
 };
 
 static const struct id_case id_cases[] = {
-    {100, NTLM_PROV,
+    {100,
+     NTLM_PROV,
      {"Account_Name=alice", "Device_Name=WS01", "Error_Code=0xC000006D"},
      {"AccountName=alice", "DeviceName=WS01", "Status=0xc000006d"},
      {"role=other", "outcome=failed", "level=4", "account=alice", "client_machine=WS01",
       "status=0xc000006d"}},
-    {101, NTLM_PROV,
+    {101,
+     NTLM_PROV,
      {"Account_Name=bob", "Device_Name=WS02", "Error_Code=0xC0000413", "Silo_Name=Tier0",
       "PolicyName=T0-Policy"},
      {"AccountName=bob", "DeviceName=WS02", "Status=0xC0000413", "SiloName=Tier0",
       "PolicyName=T0-Policy"},
-     {"role=other", "outcome=failed", "account=bob", "silo_name=Tier0",
-      "policy_name=T0-Policy", "status=0xc0000413"}},
-    {301, NTLM_PROV,
-     {"Account_Name=carol", "Device_Name=WS03", "Error_Code=0x0", "Silo_Name=S",
-      "PolicyName=P"},
+     {"role=other", "outcome=failed", "account=bob", "silo_name=Tier0", "policy_name=T0-Policy",
+      "status=0xc0000413"}},
+    {301,
+     NTLM_PROV,
+     {"Account_Name=carol", "Device_Name=WS03", "Error_Code=0x0", "Silo_Name=S", "PolicyName=P"},
      {"AccountName=carol", "DeviceName=WS03", "Status=0", "SiloName=S", "PolicyName=P"},
      {"role=other", "outcome=audit", "account=carol", "client_machine=WS03", "status=0x0"}},
-    {4001, NTLM_PROV,
+    {4001,
+     NTLM_PROV,
      {"TargetName=cifs/127.0.0.1", "UserName=bogus", "DomainName=BOGUS", "CallerPID=4",
       "ProcessName=", "ClientLUID=0x4641e93", "ClientUserName=localuser",
       "ClientDomainName=DESKTOP-K7Q9MS2", "MechanismOID=(NULL)"},
@@ -115,7 +118,8 @@ static const struct id_case id_cases[] = {
       "target_ip=127.0.0.1", "account=bogus", "account_domain=BOGUS", "process_pid=4",
       "process_name=", "client_luid=0x4641e93", "process_user=localuser",
       "process_domain=DESKTOP-K7Q9MS2", "mechanism_oid=", "client_machine=HOST1"}},
-    {4002, NTLM_PROV,
+    {4002,
+     NTLM_PROV,
      {"CallerPID=720", "ProcessName=C:\\Windows\\System32\\lsass.exe", "ClientLUID=0x3e4",
       "ClientUserName=LAB-WIN11$", "ClientDomainName=WORKGROUP",
       "MechanismOID=1.3.6.1.4.1.311.2.2.10"},
@@ -125,7 +129,8 @@ static const struct id_case id_cases[] = {
      {"role=server", "outcome=blocked", "process_pid=720", "client_luid=0x3e4",
       "account=LAB-WIN11$", "account_domain=WORKGROUP", "target_machine=HOST1",
       "mechanism_oid=1.3.6.1.4.1.311.2.2.10", "process_name=C:\\Windows\\System32\\lsass.exe"}},
-    {4003, NTLM_PROV,
+    {4003,
+     NTLM_PROV,
      {"UserName=domainuser", "DomainName=LUDUS", "Workstation=WS09", "CallerPID=764",
       "ProcessName=lsass.exe", "LogonType=3", "InProc=true", "MechanismOID=(NULL)"},
      {"User=domainuser", "Domain=LUDUS", "Workstation=WS09", "PID=764", "Process=lsass.exe",
@@ -133,122 +138,186 @@ static const struct id_case id_cases[] = {
      {"role=dc", "outcome=blocked", "account=domainuser", "account_domain=LUDUS",
       "client_machine=WS09", "process_pid=764", "process_name=lsass.exe", "logon_type=3",
       "in_proc=1", "mechanism_oid="}},
-    {4004, NETLOGON_PROV,
+    {4004,
+     NETLOGON_PROV,
      {"SChannelName=FS01", "UserName=dave", "DomainName=CORP", "WorkstationName=\\\\WS10",
       "SChannelType=2"},
      {NULL},
      {"role=dc", "outcome=blocked", "server_name=FS01", "target_machine=FS01", "account=dave",
       "account_domain=CORP", "client_machine=WS10", "secure_channel_type=2"}},
-    {4005, NETLOGON_PROV, {"SChannelName=FS02", "UserName=erin", "WorkstationName=WS11"}, {NULL},
+    {4005,
+     NETLOGON_PROV,
+     {"SChannelName=FS02", "UserName=erin", "WorkstationName=WS11"},
+     {NULL},
      {"role=dc", "outcome=blocked", "server_name=FS02", "client_machine=WS11"}},
-    {4006, NETLOGON_PROV, {"SChannelName=FS03", "UserName=frank", "WorkstationName=NULL"},
-     {NULL}, {"role=dc", "outcome=blocked", "server_name=FS03", "client_machine="}},
-    {4010, NTLM_PROV,
+    {4006,
+     NETLOGON_PROV,
+     {"SChannelName=FS03", "UserName=frank", "WorkstationName=NULL"},
+     {NULL},
+     {"role=dc", "outcome=blocked", "server_name=FS03", "client_machine="}},
+    {4010,
+     NTLM_PROV,
      {"CallerPID=900", "ProcessName=app.exe", "NegotiatedSecurity=0x20000000",
       "RequiredSecurity=0x20080000"},
      {"Calling_process_PID=900", "Calling_Process_Name=app.exe",
       "Negotiated_Security_Flags=0x20000000", "Minimum_Security_Flags=0x20080000"},
      {"role=client", "outcome=blocked", "process_pid=900", "process_name=app.exe",
       "negotiated_security=0x20000000", "required_security=0x20080000"}},
-    {4011, NTLM_PROV,
-     {"CallerPID=901", "ProcessName=srv.exe", "NegotiatedSecurity=0x1",
-      "RequiredSecurity=0x2"},
-     {"Calling_process_PID=901", "Calling_Process_Name=srv.exe",
-      "Negotiated_Security_Flags=0x1", "Minimum_Security_Flags=0x2"},
+    {4011,
+     NTLM_PROV,
+     {"CallerPID=901", "ProcessName=srv.exe", "NegotiatedSecurity=0x1", "RequiredSecurity=0x2"},
+     {"Calling_process_PID=901", "Calling_Process_Name=srv.exe", "Negotiated_Security_Flags=0x1",
+      "Minimum_Security_Flags=0x2"},
      {"role=server", "outcome=blocked", "process_pid=901", "process_name=srv.exe",
       "negotiated_security=0x1", "required_security=0x2"}},
-    {4012, NTLM_PROV, {"Extra1=x"}, {NULL},
+    {4012,
+     NTLM_PROV,
+     {"Extra1=x"},
+     {NULL},
      {"role=client", "outcome=used", "extra={\"Extra1\":\"x\"}"}},
-    {4013, NTLM_PROV, {NULL}, {NULL},
+    {4013,
+     NTLM_PROV,
+     {NULL},
+     {NULL},
      {"role=client", "outcome=failed", "ntlm_version=NTLMv1", "level=4"}},
-    {4014, NTLM_PROV, {"ImageName=svchost", "SvcHostTag="},
+    {4014,
+     NTLM_PROV,
+     {"ImageName=svchost", "SvcHostTag="},
      {"Calling_Process_Name=svchost", "Service_Host_Tag="},
      {"role=other", "outcome=blocked", "image_name=svchost", "svchost_tag="}},
-    {4015, NTLM_PROV,
+    {4015,
+     NTLM_PROV,
      {"TargetName=HTTP/web01.corp.example.com:8080", "UserName=gina", "DomainName=CORP",
       "CallerPID=1234", "ProcessName=chrome.exe"},
      {NULL},
      {"role=client", "outcome=blocked", "target_service=HTTP",
       "target_machine=web01.corp.example.com", "target_ip=", "account=gina"}},
-    {4020, NTLM_PROV,
-     {"ProcessName=C:\\Windows\\explorer.exe", "ProcessPID=0x1a2b", "Username=hank",
-      "DomainName=CORP", "Hostname=WS12", "SingleSignOn=Single Sign-On",
-      "TargetMachine=FS01", "TargetDomain=CORP", "TargetService=cifs/FS01",
-      "TargetIP=10.0.0.5", "TargetNetworkName=fs01.corp.example.com", "NtlmUsageId=6",
-      "NtlmUsageReason=The target name could not be resolved", "NegotiatedFlags=0xE2888215",
-      "NtlmVersion=NTLMv2", "SessionKeyStatus=Present", "ChannelBindingStatus=Supported",
-      "ServiceBinding=cifs/FS01", "MicStatus=Protected", "AvlFlags=0x2",
+    {4020,
+     NTLM_PROV,
+     {"ProcessName=C:\\Windows\\explorer.exe",
+      "ProcessPID=0x1a2b",
+      "Username=hank",
+      "DomainName=CORP",
+      "Hostname=WS12",
+      "SingleSignOn=Single Sign-On",
+      "TargetMachine=FS01",
+      "TargetDomain=CORP",
+      "TargetService=cifs/FS01",
+      "TargetIP=10.0.0.5",
+      "TargetNetworkName=fs01.corp.example.com",
+      "NtlmUsageId=6",
+      "NtlmUsageReason=The target name could not be resolved",
+      "NegotiatedFlags=0xE2888215",
+      "NtlmVersion=NTLMv2",
+      "SessionKeyStatus=Present",
+      "ChannelBindingStatus=Supported",
+      "ServiceBinding=cifs/FS01",
+      "MicStatus=Protected",
+      "AvlFlags=0x2",
       "AvlFlagsStr=MIC present"},
-     {"Process_Name=C:\\Windows\\explorer.exe", "Process_PID=6699", "User=hank",
-      "Domain=CORP", "Host Name=WS12", "Sign On Type=Single Sign-On", "Target Machine=FS01",
-      "Target Domain=CORP", "Target Resource=cifs/FS01", "Target IP=10.0.0.5",
-      "Target Network Name=fs01.corp.example.com", "Reason ID=6",
-      "UsageReason=The target name could not be resolved", "Negotiated Flags=0xe2888215",
-      "NTLM Version=NTLM V2", "Session Key Status=Present", "Channel Binding=Supported",
-      "Service Binding=cifs/FS01", "MIC Status=Protected", "AvFlags=2",
+     {"Process_Name=C:\\Windows\\explorer.exe",
+      "Process_PID=6699",
+      "User=hank",
+      "Domain=CORP",
+      "Host Name=WS12",
+      "Sign On Type=Single Sign-On",
+      "Target Machine=FS01",
+      "Target Domain=CORP",
+      "Target Resource=cifs/FS01",
+      "Target IP=10.0.0.5",
+      "Target Network Name=fs01.corp.example.com",
+      "Reason ID=6",
+      "UsageReason=The target name could not be resolved",
+      "Negotiated Flags=0xe2888215",
+      "NTLM Version=NTLM V2",
+      "Session Key Status=Present",
+      "Channel Binding=Supported",
+      "Service Binding=cifs/FS01",
+      "MIC Status=Protected",
+      "AvFlags=2",
       "AvFlagsStr=MIC present"},
-     {"role=client", "outcome=used", "process_name=C:\\Windows\\explorer.exe",
-      "process_pid=6699", "account=hank", "account_domain=CORP", "client_machine=WS12",
-      "sign_on=Single Sign-On", "target_machine=FS01", "target_domain=CORP",
-      "target_service=cifs", "target_ip=10.0.0.5",
-      "target_network_name=fs01.corp.example.com", "reason_id=6",
-      "reason_text=The target name could not be resolved", "negotiated_flags=0xe2888215",
-      "ntlm_version=NTLMv2", "session_key=Present", "channel_binding=Supported",
-      "service_binding=cifs/FS01", "mic=Protected", "av_flags=0x2",
+     {"role=client",
+      "outcome=used",
+      "process_name=C:\\Windows\\explorer.exe",
+      "process_pid=6699",
+      "account=hank",
+      "account_domain=CORP",
+      "client_machine=WS12",
+      "sign_on=Single Sign-On",
+      "target_machine=FS01",
+      "target_domain=CORP",
+      "target_service=cifs",
+      "target_ip=10.0.0.5",
+      "target_network_name=fs01.corp.example.com",
+      "reason_id=6",
+      "reason_text=The target name could not be resolved",
+      "negotiated_flags=0xe2888215",
+      "ntlm_version=NTLMv2",
+      "session_key=Present",
+      "channel_binding=Supported",
+      "service_binding=cifs/FS01",
+      "mic=Protected",
+      "av_flags=0x2",
       "av_flags_str=MIC present"}},
-    {4021, NTLM_PROV,
+    {4021,
+     NTLM_PROV,
      {"ProcessName=erp32.exe", "ProcessPID=0x10", "Username=ivan", "DomainName=CORP",
-      "Hostname=WS13", "TargetService=host/10.20.0.71", "NtlmUsageId=7",
-      "NtlmVersion=NTLMv1", "MicStatus=Unprotected"},
+      "Hostname=WS13", "TargetService=host/10.20.0.71", "NtlmUsageId=7", "NtlmVersion=NTLMv1",
+      "MicStatus=Unprotected"},
      {"Process_Name=erp32.exe", "ProcessId=16", "User=ivan", "Domain=CORP", "HostName=WS13",
       "TargetResource=host/10.20.0.71", "UsageId=7", "NTLM_Version=NTLM v1",
       "MIC_Status=Unprotected"},
      {"role=client", "outcome=used", "process_pid=16", "target_machine=10.20.0.71",
       "target_ip=10.20.0.71", "target_service=host", "reason_id=7", "ntlm_version=NTLMv1",
       "mic=Unprotected"}},
-    {4022, NTLM_PROV,
+    {4022,
+     NTLM_PROV,
      {"ProcessName=System", "ProcessPID=0x4", "Username=judy", "DomainName=CORP",
       "RemoteClientMachine=WS14", "ClientIP=10.30.0.14", "ClientNetworkName=WS14",
-      "NegotiatedFlags=0x1", "NtlmVersion=NTLMv2", "TargetMachine=FS02",
-      "TargetDomain=CORP", "AvFlags=0x2", "AvFlagsStr=MIC present", "Status=0x0",
-      "StatusMsg=STATUS_SUCCESS"},
-     {"Process_Name=System", "Process_PID=4", "User=judy", "Domain=CORP",
-      "Client_Machine=WS14", "Client_IP=10.30.0.14", "Client Network Name=WS14",
-      "Negotiated_Flags=1", "NTLM Version=NTLMv2", "Target_Machine=FS02",
-      "Target_Domain=CORP", "Av_Flags=0x2", "AvFlagsString=MIC present", "StatusCode=0",
-      "Status Message=STATUS_SUCCESS"},
-     {"role=server", "outcome=used", "account=judy", "client_machine=WS14",
-      "client_ip=10.30.0.14", "client_network_name=WS14", "target_machine=FS02",
-      "status=0x0", "status_msg=STATUS_SUCCESS", "av_flags_str=MIC present",
-      "negotiated_flags=0x1"}},
-    {4023, NTLM_PROV,
+      "NegotiatedFlags=0x1", "NtlmVersion=NTLMv2", "TargetMachine=FS02", "TargetDomain=CORP",
+      "AvFlags=0x2", "AvFlagsStr=MIC present", "Status=0x0", "StatusMsg=STATUS_SUCCESS"},
+     {"Process_Name=System", "Process_PID=4", "User=judy", "Domain=CORP", "Client_Machine=WS14",
+      "Client_IP=10.30.0.14", "Client Network Name=WS14", "Negotiated_Flags=1",
+      "NTLM Version=NTLMv2", "Target_Machine=FS02", "Target_Domain=CORP", "Av_Flags=0x2",
+      "AvFlagsString=MIC present", "StatusCode=0", "Status Message=STATUS_SUCCESS"},
+     {"role=server", "outcome=used", "account=judy", "client_machine=WS14", "client_ip=10.30.0.14",
+      "client_network_name=WS14", "target_machine=FS02", "status=0x0", "status_msg=STATUS_SUCCESS",
+      "av_flags_str=MIC present", "negotiated_flags=0x1"}},
+    {4023,
+     NTLM_PROV,
      {"Username=kim", "RemoteClientMachine=WS15", "ClientIP=10.30.0.15", "NtlmVersion=NTLMv1"},
      {"User=kim", "ClientMachine=WS15", "Client_IP=10.30.0.15", "NTLM_Version=v1"},
-     {"role=server", "outcome=used", "account=kim", "client_machine=WS15",
-      "ntlm_version=NTLMv1", "target_machine=HOST1"}},
-    {4024, NTLM_PROV, {"TargetName=cifs/fs01", "UserName=lee", "ProcessName=a.exe"}, {NULL},
-     {"role=client", "outcome=audit", "ntlm_version=NTLMv1", "account=lee",
-      "target_machine=fs01"}},
-    {4025, NTLM_PROV, {"TargetName=fs02", "UserName=mia"}, {NULL},
+     {"role=server", "outcome=used", "account=kim", "client_machine=WS15", "ntlm_version=NTLMv1",
+      "target_machine=HOST1"}},
+    {4024,
+     NTLM_PROV,
+     {"TargetName=cifs/fs01", "UserName=lee", "ProcessName=a.exe"},
+     {NULL},
+     {"role=client", "outcome=audit", "ntlm_version=NTLMv1", "account=lee", "target_machine=fs01"}},
+    {4025,
+     NTLM_PROV,
+     {"TargetName=fs02", "UserName=mia"},
+     {NULL},
      {"role=client", "outcome=blocked", "ntlm_version=NTLMv1", "target_machine=fs02",
       "target_service="}},
-    {4030, NETLOGON_PROV,
+    {4030,
+     NETLOGON_PROV,
      {"ClientName=ned", "ClientDomain=CORP", "ClientMachine=WS16", "ServerName=APP02",
-      "ServerDomain=PARTNER", "SecureChannelType=4", "FarsideName=PDC01",
-      "FarsideDomain=PARTNER", "FarsideIP=192.0.2.10", "NtlmVersion=NTLMv2", "Status=0x0"},
+      "ServerDomain=PARTNER", "SecureChannelType=4", "FarsideName=PDC01", "FarsideDomain=PARTNER",
+      "FarsideIP=192.0.2.10", "NtlmVersion=NTLMv2", "Status=0x0"},
      {"Client_Name=ned", "Client_Domain=CORP", "ClientMachineName=WS16", "Server_Name=APP02",
-      "Server_Domain=PARTNER", "SChannelType=4", "Farside_Name=PDC01",
-      "Farside_Domain=PARTNER", "Farside_IP=192.0.2.10", "NTLM_Version=NTLMv2",
-      "Status_Code=0"},
-     {"role=dc", "outcome=used", "account=ned", "account_domain=CORP",
-      "client_machine=WS16", "server_name=APP02", "server_domain=PARTNER",
-      "target_machine=APP02", "secure_channel_type=4", "farside_name=PDC01",
-      "farside_domain=PARTNER", "farside_ip=192.0.2.10", "status=0x0"}},
-    {4031, NETLOGON_PROV, {"ClientName=olga", "ServerName=APP03", "NtlmVersion=NTLMv1"},
+      "Server_Domain=PARTNER", "SChannelType=4", "Farside_Name=PDC01", "Farside_Domain=PARTNER",
+      "Farside_IP=192.0.2.10", "NTLM_Version=NTLMv2", "Status_Code=0"},
+     {"role=dc", "outcome=used", "account=ned", "account_domain=CORP", "client_machine=WS16",
+      "server_name=APP02", "server_domain=PARTNER", "target_machine=APP02", "secure_channel_type=4",
+      "farside_name=PDC01", "farside_domain=PARTNER", "farside_ip=192.0.2.10", "status=0x0"}},
+    {4031,
+     NETLOGON_PROV,
+     {"ClientName=olga", "ServerName=APP03", "NtlmVersion=NTLMv1"},
      {"Client_Name=olga", "Server_Name=APP03", "NTLM_Version=NTLMv1"},
-     {"role=dc", "outcome=used", "account=olga", "target_machine=APP03",
-      "ntlm_version=NTLMv1"}},
-    {4032, NETLOGON_PROV,
+     {"role=dc", "outcome=used", "account=olga", "target_machine=APP03", "ntlm_version=NTLMv1"}},
+    {4032,
+     NETLOGON_PROV,
      {"ClientName=pat", "ClientDomain=CORP", "ClientMachine=WS17", "ServerName=SQL01",
       "ServerDomain=CORP", "ServerIP=10.20.0.21", "ServerOS=Windows Server 2025",
       "StatusMsg=STATUS_SUCCESS"},
@@ -258,10 +327,13 @@ static const struct id_case id_cases[] = {
      {"role=dc", "outcome=used", "account=pat", "client_machine=WS17", "server_name=SQL01",
       "server_ip=10.20.0.21", "target_ip=10.20.0.21", "server_os=Windows Server 2025",
       "target_machine=SQL01", "target_domain=CORP", "status_msg=STATUS_SUCCESS"}},
-    {4033, NETLOGON_PROV, {"ClientName=quin", "ServerName=SQL02", "MicStatus=Unprotected"},
+    {4033,
+     NETLOGON_PROV,
+     {"ClientName=quin", "ServerName=SQL02", "MicStatus=Unprotected"},
      {"Client_Name=quin", "Server_Name=SQL02", "MIC_Status=Unprotected"},
      {"role=dc", "outcome=used", "account=quin", "mic=Unprotected"}},
-    {8001, NTLM_PROV,
+    {8001,
+     NTLM_PROV,
      {"TargetName=cifs/fs01.corp", "UserName=rita", "DomainName=CORP", "CallerPID=4",
       "ProcessName=explorer.exe", "ClientLUID=0x3e7", "ClientUserName=SYSTEM",
       "ClientDomainName=NT AUTHORITY", "MechanismOID=1.3.6.1.4.1.311.2.2.10"},
@@ -274,15 +346,17 @@ static const struct id_case id_cases[] = {
       "account=rita", "account_domain=CORP", "process_pid=4", "process_name=explorer.exe",
       "client_luid=0x3e7", "process_user=SYSTEM", "process_domain=NT AUTHORITY",
       "client_machine=HOST1"}},
-    {8002, NTLM_PROV,
+    {8002,
+     NTLM_PROV,
      {"CallerPID=4", "ProcessName=", "ClientLUID=0x3e7", "ClientUserName=DC$",
       "ClientDomainName=atc", "MechanismOID=1.3.6.1.4.1.311.2.2.10"},
      {"Calling_process_PID=4", "Calling_process_name=", "Calling_process_LUID=0x3e7",
       "Calling_process_user_identity=DC$", "Calling_process_domain_identity=atc",
       "Mechanism_OID=1.3.6.1.4.1.311.2.2.10"},
-     {"role=server", "outcome=audit", "account=DC$", "account_domain=atc",
-      "target_machine=HOST1", "process_name="}},
-    {8003, NTLM_PROV,
+     {"role=server", "outcome=audit", "account=DC$", "account_domain=atc", "target_machine=HOST1",
+      "process_name="}},
+    {8003,
+     NTLM_PROV,
      {"UserName=domainuser", "DomainName=LUDUS", "Workstation=(NULL)", "CallerPID=764",
       "ProcessName=C:\\Windows\\System32\\lsass.exe", "LogonType=3", "InProc=true",
       "MechanismOID=(NULL)"},
@@ -291,17 +365,24 @@ static const struct id_case id_cases[] = {
       "Mechanism=(NULL)"},
      {"role=dc", "outcome=audit", "account=domainuser", "client_machine=", "in_proc=1",
       "logon_type=3"}},
-    {8004, NETLOGON_PROV,
+    {8004,
+     NETLOGON_PROV,
      {"SChannelName=FS01", "UserName=sam", "DomainName=CORP", "WorkstationName=\\\\WS18",
       "SChannelType=2"},
      {"SChannelName=FS01", "User=sam", "Domain=CORP", "Workstation=\\\\WS18",
       "SecureChannelType=2"},
      {"role=dc", "outcome=audit", "server_name=FS01", "target_machine=FS01", "account=sam",
       "client_machine=WS18", "secure_channel_type=2"}},
-    {8005, NETLOGON_PROV, {"SChannelName=NULL", "UserName=tom", "WorkstationName=WS19"},
-     {NULL}, {"role=dc", "outcome=audit", "server_name=", "account=tom"}},
-    {8006, NETLOGON_PROV, {"SChannelName=FS05", "UserName=uma", "WorkstationName=WS20"},
-     {NULL}, {"role=dc", "outcome=audit", "server_name=FS05", "client_machine=WS20"}},
+    {8005,
+     NETLOGON_PROV,
+     {"SChannelName=NULL", "UserName=tom", "WorkstationName=WS19"},
+     {NULL},
+     {"role=dc", "outcome=audit", "server_name=", "account=tom"}},
+    {8006,
+     NETLOGON_PROV,
+     {"SChannelName=FS05", "UserName=uma", "WorkstationName=WS20"},
+     {NULL},
+     {"role=dc", "outcome=audit", "server_name=FS05", "client_machine=WS20"}},
 };
 
 /* Builds one event from "Name=value" pairs. */
@@ -387,8 +468,8 @@ static void test_every_event_id_both_renderings(void **state)
             build_event(&b, tc, pairs);
             assert_int_equal(parse_buffer(col, NS_FMT_XML, b.data, b.len, 0), NS_OK);
             if (col->n != 1) {
-                fail_msg("event %d rendering %d: %zu events, %zu rejected (%s)", tc->id, r,
-                         col->n, col->rejected, col->rejected ? col->why[0] : "");
+                fail_msg("event %d rendering %d: %zu events, %zu rejected (%s)", tc->id, r, col->n,
+                         col->rejected, col->rejected ? col->why[0] : "");
             }
             check_expect(&col->ev[0], tc->expect, tc->id);
             assert_int_equal(col->ev[0].i[NS_F_event_id], tc->id);
@@ -407,10 +488,10 @@ static void test_every_event_id_both_renderings(void **state)
 
 static void three_events(struct ns_buf *b)
 {
-    xml_event(b, NTLM_PROV, NTLM_CH, 8001, "WS01", 1, "2026-03-12T01:00:00.1234567Z",
-              "TargetName", "cifs/fs01", "UserName", "alice", NULL);
-    xml_event(b, "Microsoft-Windows-GroupPolicy", "Microsoft-Windows-GroupPolicy/Operational",
-              4001, "WS01", 2, "2026-03-12T01:00:01Z", "Foo", "bar", NULL);
+    xml_event(b, NTLM_PROV, NTLM_CH, 8001, "WS01", 1, "2026-03-12T01:00:00.1234567Z", "TargetName",
+              "cifs/fs01", "UserName", "alice", NULL);
+    xml_event(b, "Microsoft-Windows-GroupPolicy", "Microsoft-Windows-GroupPolicy/Operational", 4001,
+              "WS01", 2, "2026-03-12T01:00:01Z", "Foo", "bar", NULL);
     xml_event(b, NTLM_PROV, NTLM_CH, 8002, "FS01", 3, "2026-03-12T01:00:02Z", "ClientUserName",
               "bob", "ProcessName", NULL, NULL);
 }
@@ -492,11 +573,11 @@ static void test_xml_utf16_bom_crlf(void **state)
             ns_buf_init(&u8, 0);
             ns_buf_init(&u16, 0);
             ns_buf_adds(&u8, "<?xml version=\"1.0\" encoding=\"utf-16\"?>\n");
-            xml_event(&u8, NTLM_PROV, NTLM_CH, 4020, "WS01", 7, "2026-03-12T01:00:00Z",
-                      "Username", "Müller 山田 \xF0\x9F\x94\x91", "Hostname", "WS01",
-                      "TargetMachine", "FS01", "NtlmUsageId", "6", NULL);
-            xml_event(&u8, NTLM_PROV, NTLM_CH, 4020, "WS01", 8, "2026-03-12T01:00:01Z",
-                      "Username", "Ωmega", NULL);
+            xml_event(&u8, NTLM_PROV, NTLM_CH, 4020, "WS01", 7, "2026-03-12T01:00:00Z", "Username",
+                      "Müller 山田 \xF0\x9F\x94\x91", "Hostname", "WS01", "TargetMachine", "FS01",
+                      "NtlmUsageId", "6", NULL);
+            xml_event(&u8, NTLM_PROV, NTLM_CH, 4020, "WS01", 8, "2026-03-12T01:00:01Z", "Username",
+                      "Ωmega", NULL);
             to_utf16(u8.data, &u16, little);
             /* chunk 7: odd-sized chunks split code units and surrogate pairs */
             assert_int_equal(parse_buffer(c, NS_FMT_AUTO, u16.data, u16.len, chunk), NS_OK);
@@ -518,7 +599,8 @@ static void test_xml_pretty_rendering_info_and_byte_chunks(void **state)
         "<Events>\r\n"
         "  <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>\r\n"
         "    <System>\r\n"
-        "      <Provider Name='Microsoft-Windows-NTLM' Guid='{AC43300D-5FCC-4800-8E99-1BD3F85F0320}'/>\r\n"
+        "      <Provider Name='Microsoft-Windows-NTLM' "
+        "Guid='{AC43300D-5FCC-4800-8E99-1BD3F85F0320}'/>\r\n"
         "      <EventID>4022</EventID>\r\n"
         "      <Level>4</Level>\r\n"
         "      <TimeCreated SystemTime='2026-05-03T21:03:06.9528515Z'/>\r\n"
@@ -535,7 +617,8 @@ static void test_xml_pretty_rendering_info_and_byte_chunks(void **state)
         "      <Data Name='Unknown Field'>kept &amp; escaped &lt;here&gt;</Data>\r\n"
         "    </EventData>\r\n"
         "    <RenderingInfo Culture='en-US'>\r\n"
-        "      <Message>A remote client is using NTLM to authenticate to this workstation.</Message>\r\n"
+        "      <Message>A remote client is using NTLM to authenticate to this "
+        "workstation.</Message>\r\n"
         "      <Level>Information</Level>\r\n"
         "    </RenderingInfo>\r\n"
         "  </Event>\r\n"
@@ -681,8 +764,8 @@ static void test_provider_and_channel_rules(void **state)
     /* same IDs from other providers and channels are not */
     xml_event(&b, "Microsoft-Windows-GroupPolicy", "Microsoft-Windows-GroupPolicy/Operational",
               8001, "WS01", 5, "2026-03-12T01:00:00Z", NULL);
-    xml_event(&b, "Microsoft-Windows-PrintService", NULL, 301, "WS01", 6,
-              "2026-03-12T01:00:00Z", NULL);
+    xml_event(&b, "Microsoft-Windows-PrintService", NULL, 301, "WS01", 6, "2026-03-12T01:00:00Z",
+              NULL);
     /* an unknown ID in the NTLM channel is kept, as role other */
     xml_event(&b, NTLM_PROV, NTLM_CH, 4099, "WS01", 7, "2026-03-12T01:00:00Z", NULL);
     assert_int_equal(parse_buffer(c, NS_FMT_XML, b.data, b.len, 0), NS_OK);
@@ -896,9 +979,9 @@ static void test_unreadable_file(void **state)
     struct ns_sink sink = collect_sink(c);
     char err[256];
     (void)state;
-    assert_int_equal(ns_parse_path("/nonexistent/file.xml", NS_FMT_AUTO, &sink, NULL, NULL, err,
-                                   sizeof(err)),
-                     NS_EIO);
+    assert_int_equal(
+        ns_parse_path("/nonexistent/file.xml", NS_FMT_AUTO, &sink, NULL, NULL, err, sizeof(err)),
+        NS_EIO);
     assert_non_null(strstr(err, "/nonexistent/file.xml"));
     assert_int_equal(ns_parse_path(NS_TEST_DATA "/seed-001-8002.json", NS_FMT_EVTX, &sink, NULL,
                                    NULL, err, sizeof(err)),

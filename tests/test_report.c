@@ -205,10 +205,8 @@ static void test_empty_views(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_cells),
-        cmocka_unit_test(test_html_escape),
-        cmocka_unit_test(test_json_string),
-        cmocka_unit_test(test_hostile_names_every_format),
+        cmocka_unit_test(test_csv_cells),   cmocka_unit_test(test_html_escape),
+        cmocka_unit_test(test_json_string), cmocka_unit_test(test_hostile_names_every_format),
         cmocka_unit_test(test_empty_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,8 +37,8 @@ static void tmpdb_remove(struct tmpdb *t)
 }
 
 /* Feeds a buffer through the parser into the store; returns the counts. */
-static struct ns_ingest_counts ingest_buf(struct ns_store *st, enum ns_format fmt,
-                                          const char *data, size_t len)
+static struct ns_ingest_counts ingest_buf(struct ns_store *st, enum ns_format fmt, const char *data,
+                                          size_t len)
 {
     struct ns_ingest in;
     struct ns_sink sink;
@@ -124,8 +124,8 @@ static void test_duplicates_across_files_and_formats(void **state)
     tmpdb_make(&t);
     assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
     ns_buf_init(&xml, 0);
-    xml_event(&xml, NTLM_PROV, NTLM_CH, 8001, "WS01", 1, "2026-03-12T01:00:00.1234567Z",
-              "UserName", "alice", "TargetName", "cifs/fs01", NULL);
+    xml_event(&xml, NTLM_PROV, NTLM_CH, 8001, "WS01", 1, "2026-03-12T01:00:00.1234567Z", "UserName",
+              "alice", "TargetName", "cifs/fs01", NULL);
     xml_event(&xml, NTLM_PROV, NTLM_CH, 8001, "WS01", 2, "2026-03-12T01:00:01Z", "UserName",
               "alice", "TargetName", "cifs/fs01", NULL);
     /* the same event twice in one batch */
@@ -327,8 +327,7 @@ static void test_view_keys(void **state)
     assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
     ns_buf_init(&xml, 0);
     xml_event(&xml, NTLM_PROV, NTLM_CH, 4021, "WS01", 1, "2026-03-12T01:00:00Z", "Username",
-              "alice", "TargetMachine", "FS01", "NtlmUsageId", "7", "NtlmVersion", "NTLMv1",
-              NULL);
+              "alice", "TargetMachine", "FS01", "NtlmUsageId", "7", "NtlmVersion", "NTLMv1", NULL);
     ingest_buf(st, NS_FMT_XML, xml.data, xml.len);
     for (size_t k = 0; k < sizeof(view_keys) / sizeof(view_keys[0]); k++) {
         json_t *rows = view(st, view_keys[k].view, NULL), *row;

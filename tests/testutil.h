@@ -5,9 +5,9 @@
 #ifndef NS_TESTUTIL_H
 #define NS_TESTUTIL_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +20,12 @@
 
 /* Everything a parser delivered. */
 struct collect {
-    struct ns_event *ev;   /* COLLECT_MAX copies */
-    size_t n;              /* events delivered */
-    size_t skipped;        /* non-NTLM events */
-    size_t rejected;       /* rejected events */
-    char where[64][64];    /* first rejections: where */
-    char why[64][200];     /* first rejections: why */
+    struct ns_event *ev; /* COLLECT_MAX copies */
+    size_t n;            /* events delivered */
+    size_t skipped;      /* non-NTLM events */
+    size_t rejected;     /* rejected events */
+    char where[64][64];  /* first rejections: where */
+    char why[64][200];   /* first rejections: why */
 };
 
 static inline int collect_event(void *ctx, const struct ns_event *ev)
@@ -45,8 +45,7 @@ static inline void collect_skip(void *ctx, const struct ns_raw *raw)
     c->skipped++;
 }
 
-static inline void collect_reject(void *ctx, const char *source, const char *where,
-                                  const char *why)
+static inline void collect_reject(void *ctx, const char *source, const char *where, const char *why)
 {
     struct collect *c = ctx;
     (void)source;
@@ -88,8 +87,8 @@ static inline struct ns_sink collect_sink(struct collect *c)
 }
 
 /* Parses a whole buffer in chunks of `chunk` bytes (0: all at once). Returns feed/finish rc. */
-static inline int parse_buffer(struct collect *c, enum ns_format fmt, const void *data,
-                               size_t len, size_t chunk)
+static inline int parse_buffer(struct collect *c, enum ns_format fmt, const void *data, size_t len,
+                               size_t chunk)
 {
     struct ns_parser *p = NULL;
     struct ns_sink sink = collect_sink(c);

@@ -106,13 +106,13 @@ static int parse_day(const char *cmd, const char *opt, const char *s, int64_t *o
 
 /* Terminal progress and rejection reporting for one ingest run. */
 struct ingest_ui {
-    int tty;                 /* stderr is a terminal: show progress */
-    const char *file;        /* file being read */
-    struct ns_ingest *in;    /* counts */
-    double last;             /* time of the last progress line */
-    int progress_shown;      /* a progress line is on screen */
-    unsigned shown;          /* rejections printed for this file */
-    unsigned hidden;         /* rejections not printed for this file */
+    int tty;              /* stderr is a terminal: show progress */
+    const char *file;     /* file being read */
+    struct ns_ingest *in; /* counts */
+    double last;          /* time of the last progress line */
+    int progress_shown;   /* a progress line is on screen */
+    unsigned shown;       /* rejections printed for this file */
+    unsigned hidden;      /* rejections not printed for this file */
 };
 
 static double now_s(void)
@@ -167,9 +167,8 @@ int ns_cmd_ingest(int argc, char **argv)
 {
     const char *db = NULL, *format = "auto";
     char *files[MAX_FILES];
-    struct ns_opt opts[] = {{"--db", NS_OPT_STR, &db},
-                            {"--format", NS_OPT_STR, &format},
-                            {NULL, NS_OPT_STR, NULL}};
+    struct ns_opt opts[] = {
+        {"--db", NS_OPT_STR, &db}, {"--format", NS_OPT_STR, &format}, {NULL, NS_OPT_STR, NULL}};
     struct ns_store *st = NULL;
     struct ns_ingest in;
     struct ingest_ui ui;
@@ -260,8 +259,9 @@ int ns_cmd_ingest(int argc, char **argv)
            (unsigned long long)in.n.duplicates, (unsigned long long)in.n.skipped,
            (unsigned long long)in.n.rejected, now_s() - t0);
     if (bad_files) {
-        fprintf(stderr, "ntlmscope ingest: %d file%s could not be read completely; every good "
-                        "event was kept\n",
+        fprintf(stderr,
+                "ntlmscope ingest: %d file%s could not be read completely; every good "
+                "event was kept\n",
                 bad_files, bad_files == 1 ? "" : "s");
         exit_code = 1;
     }
@@ -307,8 +307,9 @@ int ns_cmd_report(int argc, char **argv)
         return 2;
     }
     if (!ns_store_view_exists(view)) {
-        fprintf(stderr, "ntlmscope report: no view \"%s\": dependencies accounts processes "
-                        "reasons targets clients ntlmv1 hosts trend events\n",
+        fprintf(stderr,
+                "ntlmscope report: no view \"%s\": dependencies accounts processes "
+                "reasons targets clients ntlmv1 hosts trend events\n",
                 view);
         return 2;
     }
@@ -329,8 +330,9 @@ int ns_cmd_report(int argc, char **argv)
     }
     db = ns_cli_db_path(db);
     if (access(db, F_OK) != 0) {
-        fprintf(stderr, "ntlmscope report: %s: no such database (run ntlmscope ingest or demo "
-                        "first)\n",
+        fprintf(stderr,
+                "ntlmscope report: %s: no such database (run ntlmscope ingest or demo "
+                "first)\n",
                 db);
         return 1;
     }

@@ -38,10 +38,10 @@ int ns_cli_parse(const char *cmd, int argc, char **argv, const struct ns_opt *op
 
 /* Generates a simulated domain's events as event XML and hands them to a callback. */
 struct ns_demo_config {
-    int hosts;        /* machines in the domain */
-    int days;         /* days of history */
-    uint64_t seed;    /* generator seed */
-    int64_t end_day;  /* last day (days since 1970) */
+    int hosts;       /* machines in the domain */
+    int days;        /* days of history */
+    uint64_t seed;   /* generator seed */
+    int64_t end_day; /* last day (days since 1970) */
 };
 /* Calls emit(ctx, xml, len) with chunks of event XML. Returns NS_OK or emit's code. */
 int ns_demo_generate(const struct ns_demo_config *cfg,

@@ -11,11 +11,11 @@
 #include <string.h>
 
 /* Runs the next step of an event only while every step before it succeeded. */
-#define ADD(step)                                                                              \
-    do {                                                                                       \
-        if (rc == NS_OK) {                                                                     \
-            rc = (step);                                                                       \
-        }                                                                                      \
+#define ADD(step)                                                                                  \
+    do {                                                                                           \
+        if (rc == NS_OK) {                                                                         \
+            rc = (step);                                                                           \
+        }                                                                                          \
     } while (0)
 
 /* ========================================================================================== */
@@ -50,14 +50,14 @@ static int rnd_below(struct rng *r, int n)
 
 /* Servers that receive NTLM; index order is fixed. */
 static const struct {
-    const char *name;   /* NetBIOS name */
-    const char *ip;     /* address */
-    int windows;        /* logs 4022/4023 itself */
+    const char *name; /* NetBIOS name */
+    const char *ip;   /* address */
+    int windows;      /* logs 4022/4023 itself */
 } servers[] = {
-    {"FS01", "10.20.0.11", 1},    {"FS02", "10.20.0.12", 1},   {"SQL01", "10.20.0.21", 1},
-    {"WEB01", "10.20.0.31", 1},   {"APP01", "10.20.0.41", 1},  {"PRINT01", "10.20.0.51", 1},
-    {"EXCH01", "10.20.0.61", 1},  {"LEGACY-ERP", "10.20.0.71", 1},
-    {"NAS01", "10.20.0.81", 0},   {"SCAN-GW", "10.20.0.91", 1},
+    {"FS01", "10.20.0.11", 1},    {"FS02", "10.20.0.12", 1},       {"SQL01", "10.20.0.21", 1},
+    {"WEB01", "10.20.0.31", 1},   {"APP01", "10.20.0.41", 1},      {"PRINT01", "10.20.0.51", 1},
+    {"EXCH01", "10.20.0.61", 1},  {"LEGACY-ERP", "10.20.0.71", 1}, {"NAS01", "10.20.0.81", 0},
+    {"SCAN-GW", "10.20.0.91", 1},
 };
 #define NSERVERS (int)(sizeof(servers) / sizeof(servers[0]))
 enum { FS01, FS02, SQL01, WEB01, APP01, PRINT01, EXCH01, ERP, NAS01, SCANGW };
@@ -65,33 +65,33 @@ enum { FS01, FS02, SQL01, WEB01, APP01, PRINT01, EXCH01, ERP, NAS01, SCANGW };
 static const char *const dcs[] = {"DC01", "DC02"};
 
 static const char *const users[] = {
-    "adams",  "baker",  "clark",  "davis",  "evans",  "fisher", "garcia", "harris",
-    "irwin",  "jones",  "king",   "lopez",  "martin", "nguyen", "owens",  "patel",
-    "quinn",  "reyes",  "smith",  "taylor", "usher",  "vega",   "walker", "young",
-    "zhang",  "moreau", "novak",  "sato",   "okafor", "larsen", "ivanova", "müller",
+    "adams", "baker",  "clark", "davis",  "evans",  "fisher", "garcia",  "harris",
+    "irwin", "jones",  "king",  "lopez",  "martin", "nguyen", "owens",   "patel",
+    "quinn", "reyes",  "smith", "taylor", "usher",  "vega",   "walker",  "young",
+    "zhang", "moreau", "novak", "sato",   "okafor", "larsen", "ivanova", "müller",
 };
 #define NUSERS (int)(sizeof(users) / sizeof(users[0]))
 
 /* What a dependency looks like: one row per kind of NTLM use. */
 struct flow_kind {
-    const char *process;  /* client process */
-    int target;           /* servers[] index, -1: the client itself (loopback) */
-    const char *service;  /* SPN service class, NULL for none */
-    int by_ip;            /* the target name is an IP address */
-    int reason;           /* NtlmUsageId */
-    int v1;               /* NTLMv1 */
-    int per_day;          /* mean events per working day */
-    const char *account;  /* fixed account, NULL: the client's user */
-    int legacy_audit;     /* also logged by the 8001/8002/8004 audit */
+    const char *process; /* client process */
+    int target;          /* servers[] index, -1: the client itself (loopback) */
+    const char *service; /* SPN service class, NULL for none */
+    int by_ip;           /* the target name is an IP address */
+    int reason;          /* NtlmUsageId */
+    int v1;              /* NTLMv1 */
+    int per_day;         /* mean events per working day */
+    const char *account; /* fixed account, NULL: the client's user */
+    int legacy_audit;    /* also logged by the 8001/8002/8004 audit */
 };
 
 /* Kinds a workstation uses (its user account). */
 static const struct flow_kind ws_kinds[] = {
     {"C:\\Windows\\explorer.exe", FS01, "cifs", 0, 6, 0, 6, NULL, 1},
-    {"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE", EXCH01, "HTTP", 0, 1, 0,
-     8, NULL, 0},
-    {"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", WEB01, "HTTP", 0, 1, 0, 4,
+    {"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE", EXCH01, "HTTP", 0, 1, 0, 8,
      NULL, 0},
+    {"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", WEB01, "HTTP", 0, 1, 0, 4, NULL,
+     0},
     {"C:\\Windows\\System32\\svchost.exe", PRINT01, "cifs", 1, 7, 0, 3, NULL, 1},
     {"C:\\ERP\\client\\erp32.exe", ERP, "host", 0, 1, 1, 5, NULL, 1},
     {"C:\\Windows\\System32\\mstsc.exe", APP01, "TERMSRV", 1, 7, 0, 1, NULL, 0},
@@ -112,11 +112,12 @@ static const struct {
 } svc_flows[] = {
     {APP01, {"D:\\Backup\\bin\\backup.exe", FS01, "cifs", 0, 6, 0, 60, "svc_backup", 1}},
     {APP01, {"D:\\Backup\\bin\\backup.exe", FS02, "cifs", 0, 6, 0, 40, "svc_backup", 1}},
-    {SQL01, {"C:\\Program Files\\Microsoft SQL Server\\sqlservr.exe", FS02, "cifs", 0, 9, 0, 20,
-             "svc_sql", 0}},
+    {SQL01,
+     {"C:\\Program Files\\Microsoft SQL Server\\sqlservr.exe", FS02, "cifs", 0, 9, 0, 20, "svc_sql",
+      0}},
     {SCANGW, {"C:\\ScanSoft\\scan2folder.exe", NAS01, "cifs", 1, 7, 1, 30, "svc_scanner", 1}},
-    {WEB01, {"C:\\Windows\\System32\\inetsrv\\w3wp.exe", SQL01, "MSSQLSvc", 0, 8, 0, 25,
-             "svc_web", 0}},
+    {WEB01,
+     {"C:\\Windows\\System32\\inetsrv\\w3wp.exe", SQL01, "MSSQLSvc", 0, 8, 0, 25, "svc_web", 0}},
     {PRINT01, {"C:\\Windows\\System32\\spoolsv.exe", FS01, "cifs", 0, 1, 0, 10, "svc_print", 0}},
     {ERP, {"C:\\ERP\\server\\erpsrv.exe", SQL01, "MSSQLSvc", 1, 7, 1, 15, "svc_erp", 1}},
 };
@@ -133,13 +134,13 @@ struct flow {
 
 /* The generator's state. */
 struct gen {
-    const struct ns_demo_config *cfg;  /* configuration */
-    struct rng r;                      /* randomness */
-    int nclients;                      /* workstations */
-    uint64_t *record_ids;              /* next record id per computer */
-    struct ns_buf xml;                 /* event being written */
+    const struct ns_demo_config *cfg;                    /* configuration */
+    struct rng r;                                        /* randomness */
+    int nclients;                                        /* workstations */
+    uint64_t *record_ids;                                /* next record id per computer */
+    struct ns_buf xml;                                   /* event being written */
     int (*emit)(void *ctx, const char *xml, size_t len); /* output */
-    void *ctx;                         /* output context */
+    void *ctx;                                           /* output context */
 };
 
 /* Computer index space: [0, nclients) workstations, then servers, then DCs. */
@@ -297,8 +298,9 @@ static int authenticate(struct gen *g, const struct flow *f, int64_t t)
     ADD(data(b, "Username", account));
     ADD(data(b, "DomainName", *account ? acct_domain : ""));
     ADD(data(b, "Hostname", cname));
-    ADD(data(b, "SingleSignOn", k->account && !strcmp(k->account, "Administrator")
-                                            ? "Supplied Creds" : "Single Sign-On"));
+    ADD(data(b, "SingleSignOn",
+             k->account && !strcmp(k->account, "Administrator") ? "Supplied Creds"
+                                                                : "Single Sign-On"));
     ADD(data(b, "TargetMachine", k->by_ip ? "" : tname));
     ADD(data(b, "TargetDomain", k->by_ip ? "" : DOMAIN));
     ADD(data(b, "TargetService", spn));
@@ -420,8 +422,8 @@ int ns_demo_generate(const struct ns_demo_config *cfg,
             f->client = c;
             f->user = c % NUSERS;
             f->first_day = rnd_below(&g.r, 5) == 0 ? rnd_below(&g.r, cfg->days) : 0;
-            f->last_day = rnd_below(&g.r, 4) == 0 ? f->first_day + rnd_below(&g.r, cfg->days)
-                                                  : cfg->days - 1;
+            f->last_day =
+                rnd_below(&g.r, 4) == 0 ? f->first_day + rnd_below(&g.r, cfg->days) : cfg->days - 1;
             if (k == 0 && c < NWS_KINDS) {
                 /* the first workstations show every kind of use, all along */
                 kind = c;
@@ -459,8 +461,8 @@ int ns_demo_generate(const struct ns_demo_config *cfg,
             for (int e = 0; e < n && rc == NS_OK; e++) {
                 int64_t sec = f->client >= g.nclients ? rnd_below(&g.r, 86400)
                                                       : 7 * 3600 + rnd_below(&g.r, 11 * 3600);
-                int64_t t = day * 86400 * (int64_t)1000000 + sec * 1000000 +
-                            rnd_below(&g.r, 1000000);
+                int64_t t =
+                    day * 86400 * (int64_t)1000000 + sec * 1000000 + rnd_below(&g.r, 1000000);
                 rc = authenticate(&g, f, t);
             }
         }

@@ -10,9 +10,9 @@
 
 /* The subcommands. */
 static const struct {
-    const char *name;               /* argv[1] */
+    const char *name;                  /* argv[1] */
     int (*run)(int argc, char **argv); /* its implementation */
-    const char *usage;              /* one line of help */
+    const char *usage;                 /* one line of help */
 } commands[] = {
     {"ingest", ns_cmd_ingest,
      "ingest  [--db FILE] [--format auto|xml|json|evtx] FILE|- ...   read event files"},
