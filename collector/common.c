@@ -189,7 +189,9 @@ char *ns_arena_strndup(struct ns_arena *a, const char *s, size_t len)
         a->head = blk;
     }
     p = blk->mem + blk->used;
-    memcpy(p, s, len);
+    if (len) {
+        memcpy(p, s, len);
+    }
     p[len] = '\0';
     blk->used += len + 1;
     a->used += len + 1;

@@ -187,10 +187,10 @@ static int set_sys_from(struct ns_json *j, enum ns_sys slot, json_t *v)
     if (!v || j->raw.sys[slot]) {
         return NS_OK;
     }
-    if (!value_text(j, v, &rc)) {
+    if (!value_text(j, v, &rc) || rc != NS_OK) {
         return rc;
     }
-    return ns_raw_set_sys(&j->raw, slot, j->val.data, j->val.len);
+    return ns_raw_set_sys(&j->raw, slot, j->val.data ? j->val.data : "", j->val.len);
 }
 
 static int add_data_object(struct ns_json *j, json_t *obj)
