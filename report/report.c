@@ -359,8 +359,8 @@ static int table_flush(struct render *r)
                 width[c] = w;
             }
         }
-        if (width[c] > TABLE_CELL_MAX) {
-            width[c] = TABLE_CELL_MAX;
+        if (width[c] > TABLE_CELL_MAX && c + 1 < r->ncol) {
+            width[c] = TABLE_CELL_MAX; /* the last column runs uncut */
         }
     }
     for (int c = 0; c < r->ncol; c++) {
