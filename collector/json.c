@@ -6,6 +6,7 @@
  *   - the seeds' shape: {"system": {...}, "event_data": {...}, "message": "..."}
  *   - Winlogbeat / Elastic: {"winlog": {"event_data": {...}, ...}, "@timestamp": ..., ...}
  *   - flat shippers (NXLog, Splunk): {"EventID": ..., "Channel": ..., "Hostname": ..., fields}
+ *   - ntlmscope's own canonical events, as agents ship them: {"ntlmscope": 1, ...}
  */
 #include "ns_parser.h"
 
@@ -384,6 +385,16 @@ static int handle_object(struct ns_json *j, const char *p, size_t n, long line)
         snprintf(why, sizeof(why), "invalid JSON: %s", err.text);
         reject(j, line + (err.line > 1 ? err.line - 1 : 0), why);
         return NS_OK;
+    }
+    if (json_is_object(root) && ns_json_is_canonical(root)) {
+        /* an agent's event, normalized already */
+        rc = ns_event_from_json(root, &j->ev, why, sizeof(why));
+        json_decref(root);
+        if (rc != NS_OK) {
+            reject(j, line, why);
+            return NS_OK;
+        }
+        return j->sink.on_event ? j->sink.on_event(j->sink.ctx, &j->ev) : NS_OK;
     }
     rc = read_object(j, root, &shape_err);
     json_decref(root);

@@ -98,6 +98,19 @@ void ns_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 /* Floor division of microseconds into a day number. */
 int64_t ns_day_of(int64_t us);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Hashing and randomness                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* SHA-256 of len bytes into out. */
+void ns_sha256(const void *data, size_t len, unsigned char out[32]);
+/* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
+void ns_hex(const unsigned char *in, size_t len, char *out);
+/* Fills out with len bytes from the kernel's random source. Returns NS_OK or NS_EIO. */
+int ns_random(void *out, size_t len);
+/* 1 when the len bytes at a and b are equal; takes the same time whatever they hold. */
+int ns_consttime_eq(const void *a, const void *b, size_t len);
+
 /* Case-insensitive ASCII comparison. */
 int ns_strieq(const char *a, const char *b);
 

@@ -96,6 +96,19 @@ int ns_json_finish(struct ns_json *j);
 uint64_t ns_json_rejects(const struct ns_json *j);
 void ns_json_free(struct ns_json *j);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Canonical events as JSON lines (what the agent ships)                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Appends ev as one JSON object and a newline: {"ntlmscope":1, "channel": ..., ...}. Returns
+ * NS_OK or NS_ETOOBIG/NS_ENOMEM. */
+int ns_event_to_json(const struct ns_event *ev, struct ns_buf *out);
+/* 1 when a decoded JSON object (json_t *) is a canonical event. */
+int ns_json_is_canonical(const void *obj);
+/* Reads a canonical event from a decoded JSON object (json_t *). Returns NS_OK, or
+ * NS_EPARSE with why naming the field at fault. */
+int ns_event_from_json(const void *obj, struct ns_event *ev, char *why, size_t whylen);
+
 /* Normalizes a raw event and hands it to the sink (shared by every engine). */
 int ns_deliver(const struct ns_sink *sink, const struct ns_raw *raw, struct ns_event *ev,
                const char *source, const char *where);

@@ -11,7 +11,7 @@
 struct ns_store; /* opaque: store/store.c */
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define NS_SCHEMA_VERSION 1
+#define NS_SCHEMA_VERSION 2
 /* Events per transaction during ingest. */
 #define NS_STORE_BATCH 4096
 
@@ -21,6 +21,9 @@ struct ns_store; /* opaque: store/store.c */
  * Close with ns_store_close().
  */
 int ns_store_open(struct ns_store **out, const char *path, char *err, size_t errlen);
+/* Opens an existing database for reading only (views, tokens); never writes or migrates.
+ * Refuses a database whose schema is not NS_SCHEMA_VERSION. */
+int ns_store_open_readonly(struct ns_store **out, const char *path, char *err, size_t errlen);
 /* Commits what is pending and closes. NULL is fine. Returns NS_OK or NS_EDB. */
 int ns_store_close(struct ns_store *st);
 /* The last SQLite error message of this store. */
@@ -32,6 +35,12 @@ const char *ns_store_errmsg(const struct ns_store *st);
  * computer, channel, record id and time) and nothing changed. Returns NS_OK or NS_EDB.
  */
 int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate);
+/* Events per automatic commit (default NS_STORE_BATCH); 0: commit only in ns_store_commit,
+ * so a whole HTTP batch is one transaction. */
+void ns_store_set_batch_limit(struct ns_store *st, int events);
+/* Name of the agent whose events are being added (kept by pointer until changed), or NULL
+ * for local ingest. */
+void ns_store_set_agent(struct ns_store *st, const char *agent);
 /* Writes the batch's rollups and commits. Returns NS_OK or NS_EDB. After NS_EDB the batch
  * is rolled back: none of its events is stored. */
 int ns_store_commit(struct ns_store *st);
@@ -82,6 +91,45 @@ int ns_store_view_exists(const char *name);
  */
 int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_params *p,
                   ns_row_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Agents and their tokens                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+#define NS_TOKEN_BYTES 32 /* random bytes of a token; shown as 64 hex characters */
+
+/* Creates a token for agent name ([A-Za-z0-9._-], 1-64 characters) and writes it (64 hex
+ * characters) into token. Only its SHA-256 is stored. Returns NS_OK, NS_EINVAL for a bad or
+ * taken name (err says which), NS_EDB. */
+int ns_token_add(struct ns_store *st, const char *name, char token[2 * NS_TOKEN_BYTES + 1],
+                 char *err, size_t errlen);
+/* Revokes the token of name. Returns NS_OK, NS_ENOTFOUND (no valid token of that name),
+ * NS_EDB. */
+int ns_token_revoke(struct ns_store *st, const char *name);
+/* Checks a presented token against every valid one, in constant time per comparison.
+ * Returns NS_OK and copies the agent's name into name, or NS_ENOTFOUND, or NS_EDB. */
+int ns_token_check(struct ns_store *st, const char *token, char *name, size_t namelen);
+
+/* One token or agent, for listings. */
+struct ns_agent_info {
+    const char *name;         /* agent (token) name */
+    int64_t created;          /* token creation, µs; 0 when not a token listing */
+    int64_t revoked;          /* revocation time, µs; 0 while valid */
+    int64_t first_seen;       /* first batch, µs; 0 when none yet */
+    int64_t last_seen;        /* last batch, µs; 0 when none yet */
+    const char *last_address; /* client address of the last batch, or NULL */
+    int64_t batches;          /* batches delivered */
+    int64_t events;           /* new events stored */
+    int64_t duplicates;       /* duplicate events received */
+};
+typedef int (*ns_agent_fn)(void *ctx, const struct ns_agent_info *a);
+/* Calls fn for every token (with its agent's activity). Returns NS_OK, NS_EDB or fn's code. */
+int ns_token_list(struct ns_store *st, ns_agent_fn fn, void *ctx);
+/* Calls fn for every agent that delivered a batch. */
+int ns_agent_list(struct ns_store *st, ns_agent_fn fn, void *ctx);
+/* Records, inside the open batch, that agent delivered a batch from address. */
+int ns_agent_seen(struct ns_store *st, const char *agent, const char *address, int64_t now_us,
+                  uint64_t stored, uint64_t duplicates);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Ingest: a parser sink that stores events and counts what happened                           */

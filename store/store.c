@@ -3,7 +3,7 @@
  * aggregated in memory per batch, and the named views.
  */
 #include "ns_sql.h"
-#include "ns_store.h"
+#include "store_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -33,6 +33,7 @@ static const struct {
     const char *file; /* sql/ file */
 } migrations[] = {
     {1, "schema.sql"},
+    {2, "migrate_002_agents.sql"},
 };
 
 /* The views: name, the sql/ file that answers it, and its :v1_only parameter. */
@@ -52,7 +53,14 @@ static const struct {
     {"trend", "view_trend.sql", 0},
     {"events", "view_events.sql", 0},
 };
-#define NVIEWS (sizeof(views) / sizeof(views[0]))
+_Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views[]");
+
+/* Files of the statements prepared on first use, by enum ns_stmt. */
+static const char *const stmt_files[NS_STMT_COUNT] = {
+    "token_add.sql", "token_list.sql", "token_revoke.sql",
+    "token_valid.sql", "agent_seen.sql", "agent_list.sql",
+};
+
 /* The names alone, ended by NULL (ns_store_views). */
 static const char *const view_names[NVIEWS + 1] = {
     "dependencies", "accounts", "processes", "reasons", "targets", "clients",
@@ -99,14 +107,6 @@ struct agg {
     int64_t last_seen;          /* latest time_created */
 };
 
-/* An open-addressing table of struct agg. */
-struct agg_table {
-    struct agg *slots; /* capacity entries */
-    size_t cap;        /* power of two */
-    size_t used;       /* entries in use */
-    int nkeys;         /* leading parts that form the key */
-    int nparts;        /* parts stored */
-};
 
 static uint64_t hash_str(uint64_t h, const char *s)
 {
@@ -202,21 +202,8 @@ static void agg_clear(struct agg_table *t)
 /* The store                                                                                   */
 /* ========================================================================================== */
 
-struct ns_store {
-    sqlite3 *db;                 /* the connection */
-    sqlite3_stmt *insert_event;  /* sql/event_insert.sql */
-    sqlite3_stmt *upsert_dep;    /* sql/dep_upsert.sql */
-    sqlite3_stmt *upsert_host;   /* sql/host_upsert.sql */
-    sqlite3_stmt *views[NVIEWS]; /* sql/view_*.sql, prepared on first use */
-    int in_batch;                /* a transaction is open */
-    int batch_events;            /* events added to the open batch */
-    struct agg_table deps;       /* dependency rollups of the batch */
-    struct agg_table hosts;      /* host rollups of the batch */
-    struct ns_arena keys;        /* key text of both tables */
-    char errmsg[256];            /* last error */
-};
 
-static int db_fail(struct ns_store *st, const char *what)
+int ns_store_fail(struct ns_store *st, const char *what)
 {
     snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s", what, sqlite3_errmsg(st->db));
     return NS_EDB;
@@ -235,7 +222,7 @@ static int prepare(struct ns_store *st, const char *file, sqlite3_stmt **out)
         return NS_EDB;
     }
     if (sqlite3_prepare_v3(st->db, text, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK) {
-        return db_fail(st, file);
+        return ns_store_fail(st, file);
     }
     return NS_OK;
 }
@@ -261,12 +248,12 @@ static int user_version(struct ns_store *st, int *v)
     sqlite3_stmt *s = NULL;
     int rc = NS_OK;
     if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) {
-        return db_fail(st, "reading the schema version");
+        return ns_store_fail(st, "reading the schema version");
     }
     if (sqlite3_step(s) == SQLITE_ROW) {
         *v = sqlite3_column_int(s, 0);
     } else {
-        rc = db_fail(st, "reading the schema version");
+        rc = ns_store_fail(st, "reading the schema version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -292,14 +279,14 @@ static int migrate(struct ns_store *st)
             continue;
         }
         if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-            return db_fail(st, "starting a migration");
+            return ns_store_fail(st, "starting a migration");
         }
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", migrations[k].version);
         if ((rc = exec_file(st, migrations[k].file)) != NS_OK ||
             sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
             if (rc == NS_OK) {
-                rc = db_fail(st, migrations[k].file);
+                rc = ns_store_fail(st, migrations[k].file);
             }
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
@@ -320,29 +307,41 @@ static int sync_reasons(struct ns_store *st)
     }
     if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_finalize(s);
-        return db_fail(st, "updating reasons");
+        return ns_store_fail(st, "updating reasons");
     }
     for (size_t k = 0; k < n && rc == NS_OK; k++) {
         sqlite3_bind_int64(s, 1, r[k].id);
         sqlite3_bind_text(s, 2, r[k].text, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, r[k].remediation, -1, SQLITE_STATIC);
         if (sqlite3_step(s) != SQLITE_DONE) {
-            rc = db_fail(st, "updating reasons");
+            rc = ns_store_fail(st, "updating reasons");
         }
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
     if (sqlite3_exec(st->db, rc == NS_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
         rc == NS_OK) {
-        rc = db_fail(st, "updating reasons");
+        rc = ns_store_fail(st, "updating reasons");
     }
     return rc;
 }
 
-int ns_store_open(struct ns_store **out, const char *path, char *err, size_t errlen)
+sqlite3_stmt *ns_store_stmt(struct ns_store *st, enum ns_stmt which)
+{
+    if (!st->cached[which] && prepare(st, stmt_files[which], &st->cached[which]) != NS_OK) {
+        return NULL;
+    }
+    return st->cached[which];
+}
+
+/* Opens the connection; a writer migrates and prepares the ingest statements, a reader only
+ * checks that the schema is the one this build reads. */
+static int store_open(struct ns_store **out, const char *path, int readonly, char *err,
+                      size_t errlen)
 {
     struct ns_store *st = calloc(1, sizeof(*st));
-    int rc;
+    int rc = NS_OK, flags = readonly ? SQLITE_OPEN_READONLY
+                                     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     *out = NULL;
     if (!st) {
         snprintf(err, errlen, "out of memory");
@@ -351,26 +350,59 @@ int ns_store_open(struct ns_store **out, const char *path, char *err, size_t err
     st->deps.nkeys = DP_KEYS;
     st->deps.nparts = DP_COUNT;
     st->hosts.nkeys = st->hosts.nparts = 2;
+    st->batch_limit = NS_STORE_BATCH;
+    st->readonly = readonly;
     ns_arena_init(&st->keys, (size_t)256 << 20);
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open the database: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : "out of memory");
         ns_store_close(st);
         return NS_EDB;
     }
     sqlite3_busy_timeout(st->db, 10000);
-    if ((rc = exec_file(st, "open.sql")) != NS_OK || (rc = migrate(st)) != NS_OK ||
-        (rc = sync_reasons(st)) != NS_OK ||
-        (rc = prepare(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
-        (rc = prepare(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK ||
-        (rc = prepare(st, "host_upsert.sql", &st->upsert_host)) != NS_OK) {
+    if (readonly) {
+        int v = 0;
+        if ((rc = user_version(st, &v)) == NS_OK && v != NS_SCHEMA_VERSION) {
+            snprintf(st->errmsg, sizeof(st->errmsg),
+                     "schema version %d, this ntlmscope reads %d: open it once for writing",
+                     v, NS_SCHEMA_VERSION);
+            rc = NS_EDB;
+        }
+    } else if ((rc = exec_file(st, "open.sql")) != NS_OK || (rc = migrate(st)) != NS_OK ||
+               (rc = sync_reasons(st)) != NS_OK ||
+               (rc = prepare(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
+               (rc = prepare(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK) {
+        /* rc says it */
+    } else {
+        rc = prepare(st, "host_upsert.sql", &st->upsert_host);
+    }
+    if (rc != NS_OK) {
         snprintf(err, errlen, "%s: %s", path, st->errmsg);
         ns_store_close(st);
         return rc;
     }
     *out = st;
     return NS_OK;
+}
+
+int ns_store_open(struct ns_store **out, const char *path, char *err, size_t errlen)
+{
+    return store_open(out, path, 0, err, errlen);
+}
+
+int ns_store_open_readonly(struct ns_store **out, const char *path, char *err, size_t errlen)
+{
+    return store_open(out, path, 1, err, errlen);
+}
+
+void ns_store_set_batch_limit(struct ns_store *st, int events)
+{
+    st->batch_limit = events;
+}
+
+void ns_store_set_agent(struct ns_store *st, const char *agent)
+{
+    st->agent = agent;
 }
 
 int ns_store_close(struct ns_store *st)
@@ -387,6 +419,9 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->upsert_host);
     for (size_t k = 0; k < NVIEWS; k++) {
         sqlite3_finalize(st->views[k]);
+    }
+    for (size_t k = 0; k < NS_STMT_COUNT; k++) {
+        sqlite3_finalize(st->cached[k]);
     }
     if (st->db && sqlite3_close(st->db) != SQLITE_OK && rc == NS_OK) {
         rc = NS_EDB;
@@ -415,8 +450,12 @@ static int bind_event(struct ns_store *st, const struct ns_event *ev)
             r = sqlite3_bind_int64(s, col, ev->i[f]);
         }
         if (r != SQLITE_OK) {
-            return db_fail(st, "binding an event");
+            return ns_store_fail(st, "binding an event");
         }
+    }
+    if ((st->agent ? sqlite3_bind_text(s, NS_F_COUNT + 1, st->agent, -1, SQLITE_STATIC)
+                   : sqlite3_bind_null(s, NS_F_COUNT + 1)) != SQLITE_OK) {
+        return ns_store_fail(st, "binding an event");
     }
     return NS_OK;
 }
@@ -496,9 +535,13 @@ int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
 {
     int rc = NS_OK;
     *duplicate = 0;
+    if (st->readonly) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "the database is open read-only");
+        return NS_EDB;
+    }
     if (!st->in_batch) {
         if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-            return db_fail(st, "starting a batch");
+            return ns_store_fail(st, "starting a batch");
         }
         st->in_batch = 1;
         st->batch_events = 0;
@@ -507,7 +550,7 @@ int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
         goto out;
     }
     if (sqlite3_step(st->insert_event) != SQLITE_DONE) {
-        rc = db_fail(st, "storing an event");
+        rc = ns_store_fail(st, "storing an event");
         goto out;
     }
     if (sqlite3_changes(st->db) == 0) {
@@ -522,7 +565,7 @@ int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
 out:
     sqlite3_reset(st->insert_event);
     sqlite3_clear_bindings(st->insert_event);
-    if (rc == NS_OK && st->batch_events >= NS_STORE_BATCH) {
+    if (rc == NS_OK && st->batch_limit > 0 && st->batch_events >= st->batch_limit) {
         rc = ns_store_commit(st);
     }
     return rc;
@@ -559,7 +602,7 @@ static int flush_rollups(struct ns_store *st)
         ok = sqlite3_step(s) == SQLITE_DONE;
         sqlite3_reset(s);
         if (!ok) {
-            return db_fail(st, "updating dependency rollups");
+            return ns_store_fail(st, "updating dependency rollups");
         }
     }
     for (size_t k = 0; k < st->hosts.cap; k++) {
@@ -578,7 +621,7 @@ static int flush_rollups(struct ns_store *st)
         ok = sqlite3_step(s) == SQLITE_DONE;
         sqlite3_reset(s);
         if (!ok) {
-            return db_fail(st, "updating host rollups");
+            return ns_store_fail(st, "updating host rollups");
         }
     }
     return NS_OK;
@@ -601,7 +644,7 @@ int ns_store_commit(struct ns_store *st)
     }
     rc = flush_rollups(st);
     if (rc == NS_OK && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_fail(st, "committing a batch");
+        rc = ns_store_fail(st, "committing a batch");
     }
     if (rc != NS_OK) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -727,7 +770,7 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
         }
     }
     if (rc == NS_OK && step != SQLITE_DONE) {
-        rc = db_fail(st, name);
+        rc = ns_store_fail(st, name);
     }
     if (rc == NS_OK && rows == 0) {
         rc = fn(ctx, ncol, names, NULL);

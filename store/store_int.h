@@ -1,0 +1,59 @@
+/*
+ * store_int.h - the store's private parts, shared by the files of store/.
+ */
+#ifndef NS_STORE_INT_H
+#define NS_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "ns_store.h"
+
+#define NVIEWS 10
+
+/* Statements prepared on first use (index into ns_store.cached). */
+enum ns_stmt {
+    NS_STMT_TOKEN_ADD,
+    NS_STMT_TOKEN_LIST,
+    NS_STMT_TOKEN_REVOKE,
+    NS_STMT_TOKEN_VALID,
+    NS_STMT_AGENT_SEEN,
+    NS_STMT_AGENT_LIST,
+    NS_STMT_COUNT
+};
+
+/* One aggregated rollup row; see store.c. */
+struct agg;
+/* An open-addressing table of rollup rows. */
+struct agg_table {
+    struct agg *slots; /* capacity entries */
+    size_t cap;        /* power of two */
+    size_t used;       /* entries in use */
+    int nkeys;         /* leading parts that form the key */
+    int nparts;        /* parts stored */
+};
+
+struct ns_store {
+    sqlite3 *db;                 /* the connection */
+    sqlite3_stmt *insert_event;  /* sql/event_insert.sql */
+    sqlite3_stmt *upsert_dep;    /* sql/dep_upsert.sql */
+    sqlite3_stmt *upsert_host;   /* sql/host_upsert.sql */
+    sqlite3_stmt *views[NVIEWS]; /* sql/view_*.sql, prepared on first use */
+    sqlite3_stmt *cached[NS_STMT_COUNT]; /* other statements, prepared on first use */
+    const char *agent;           /* agent of the events being added, or NULL */
+    int batch_limit;             /* events per automatic commit; 0: only ns_store_commit */
+    int readonly;                /* opened with ns_store_open_readonly */
+    int in_batch;                /* a transaction is open */
+    int batch_events;            /* events added to the open batch */
+    struct agg_table deps;       /* dependency rollups of the batch */
+    struct agg_table hosts;      /* host rollups of the batch */
+    struct ns_arena keys;        /* key text of both tables */
+    char errmsg[256];            /* last error */
+};
+
+/* Returns the cached statement for which, preparing it on first use. NULL on error
+ * (st->errmsg says why). */
+sqlite3_stmt *ns_store_stmt(struct ns_store *st, enum ns_stmt which);
+/* Records an SQLite failure in st->errmsg and returns NS_EDB. */
+int ns_store_fail(struct ns_store *st, const char *what);
+
+#endif
