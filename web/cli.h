@@ -12,6 +12,9 @@
 int ns_cmd_ingest(int argc, char **argv);
 int ns_cmd_report(int argc, char **argv);
 int ns_cmd_demo(int argc, char **argv);
+int ns_cmd_serve(int argc, char **argv);
+int ns_cmd_token(int argc, char **argv);
+int ns_cmd_ship(int argc, char **argv);
 
 /* The database path: --db, else $NTLMSCOPE_DB, else ./ntlmscope.db. */
 const char *ns_cli_db_path(const char *opt);
@@ -35,6 +38,13 @@ struct ns_opt {
  */
 int ns_cli_parse(const char *cmd, int argc, char **argv, const struct ns_opt *opts,
                  char **positional, int maxpos);
+
+struct config_values;
+/* Reads an INI-style config file (key = value; # and ; comments; [sections] ignored) into
+ * the options whose flag is --key and that the command line left unset. Returns 0, or -1
+ * after printing the file, line and problem on stderr. */
+int ns_cli_config(const char *cmd, const char *path, const struct ns_opt *opts,
+                  struct config_values *cv);
 
 /* Generates a simulated domain's events as event XML and hands them to a callback. */
 struct ns_demo_config {

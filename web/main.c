@@ -19,6 +19,14 @@ static const struct {
     {"report", ns_cmd_report,
      "report  [--db FILE] --view VIEW [--format table|csv|json|html]\n"
      "        [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--limit N]   show a view"},
+    {"serve", ns_cmd_serve,
+     "serve   [--db FILE] [--listen HOST:PORT] [--config FILE] [--tls-cert F --tls-key F]\n"
+     "        [--insecure-http] [--max-body 32M] [--max-connections N] [--per-ip-connections N]\n"
+     "        [--timeout S] [--max-inflight N] [--rate-per-ip N]   the central server"},
+    {"ship", ns_cmd_ship,
+     "ship    --server URL --token-file FILE [--spool DIR] [--ca-file F] FILE... | --watch DIR\n"
+     "        send events to the server"},
+    {"token", ns_cmd_token, "token   add NAME | list | revoke NAME [--db FILE]   agent tokens"},
     {"demo", ns_cmd_demo,
      "demo    [--db FILE] [--hosts N] [--days N] [--seed N] [--end YYYY-MM-DD] [--xml FILE]\n"
      "        fill a database with a simulated domain (or write it as event XML)"},

@@ -1,0 +1,1034 @@
+/*
+ * server.c - `ntlmscope serve`: ingest API, views, health and metrics over libmicrohttpd.
+ *
+ * One writer connection, behind a mutex, stores each POSTed batch in one transaction and
+ * the answer is sent only after the commit, so an answer means durable; a malformed batch
+ * is rolled back whole. Reads use a small pool of read-only connections (SQLite WAL: they
+ * are never blocked by ingest). Limits are set at start-up; SIGTERM stops accepting, lets
+ * the batches in flight finish and exits.
+ */
+#include "ns_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "ns_report.h"
+
+#define READERS 4           /* read-only connections kept open */
+#define REJECTS_LISTED 100  /* rejected events listed in one answer */
+#define RATE_SLOTS 1024     /* addresses tracked by the rate limiter */
+#define LATENCY_BUCKETS 9   /* ingest latency histogram */
+
+static const double latency_bounds[LATENCY_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
+                                                       0.25,  0.5,  1.0,   5.0};
+
+void ns_server_config_init(struct ns_server_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->listen = "127.0.0.1:8080";
+    c->max_body = (size_t)32 << 20;
+    c->max_inflated = (size_t)256 << 20;
+    c->max_connections = 256;
+    c->per_ip_connections = 32;
+    c->timeout = 60;
+    c->max_inflight = 16;
+    c->rate_per_ip = 100;
+    c->lock_wait = 30;
+}
+
+/* ========================================================================================== */
+/* Server state                                                                                */
+/* ========================================================================================== */
+
+/* Requests per second of one address. */
+struct rate_slot {
+    char addr[64];  /* the address */
+    time_t second;  /* the second counted */
+    unsigned count; /* requests in that second */
+};
+
+struct server {
+    const struct ns_server_config *cfg; /* configuration */
+    struct MHD_Daemon *daemon;          /* libmicrohttpd */
+    pthread_mutex_t writer_lock;        /* one batch at a time */
+    struct ns_store *writer;            /* the writing connection */
+    pthread_mutex_t readers_lock;       /* guards readers[] */
+    struct ns_store *readers[READERS];  /* idle read-only connections */
+    int nreaders;                       /* how many are in readers[] */
+    pthread_mutex_t stats_lock;         /* guards everything below */
+    unsigned inflight;                  /* ingest requests being handled */
+    uint64_t accepted, duplicates, skipped, rejected; /* events */
+    uint64_t batches_ok, batches_bad, batches_refused; /* batches by outcome */
+    uint64_t latency_count[LATENCY_BUCKETS + 1]; /* ingest latency histogram */
+    double latency_sum;                 /* seconds */
+    uint64_t latency_n;                 /* observations */
+    struct rate_slot rate[RATE_SLOTS];  /* rate limiter */
+    time_t started;                     /* start time */
+};
+
+/* Per-request context, freed in the completed callback. */
+struct request {
+    int route;            /* index into routes[] */
+    struct ns_buf body;   /* request body, capped */
+    int too_big;          /* the body passed the cap */
+    int answered;         /* a response was queued before the body was read */
+    int counted;          /* counted in inflight */
+    char agent[80];       /* authenticated agent */
+    double t0;            /* start, seconds */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void client_addr(struct MHD_Connection *conn, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, n, "?");
+    if (!ci || !ci->client_addr) {
+        return;
+    }
+    if (ci->client_addr->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
+                  (socklen_t)n);
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
+                  (socklen_t)n);
+    }
+}
+
+/* A read-only connection from the pool (opened on demand); NULL when the database cannot
+ * be opened (err says why). Give it back with reader_put(). */
+static struct ns_store *reader_get(struct server *s, char *err, size_t errlen)
+{
+    struct ns_store *st = NULL;
+    pthread_mutex_lock(&s->readers_lock);
+    if (s->nreaders > 0) {
+        st = s->readers[--s->nreaders];
+    }
+    pthread_mutex_unlock(&s->readers_lock);
+    if (!st && ns_store_open_readonly(&st, s->cfg->db, err, errlen) != NS_OK) {
+        return NULL;
+    }
+    return st;
+}
+
+static void reader_put(struct server *s, struct ns_store *st)
+{
+    pthread_mutex_lock(&s->readers_lock);
+    if (s->nreaders < READERS) {
+        s->readers[s->nreaders++] = st;
+        st = NULL;
+    }
+    pthread_mutex_unlock(&s->readers_lock);
+    ns_store_close(st);
+}
+
+/* 1 when addr went over the per-second request limit. */
+static int rate_limited(struct server *s, const char *addr)
+{
+    uint32_t h = 2166136261u;
+    struct rate_slot *slot;
+    time_t now = time(NULL);
+    int over;
+    if (!s->cfg->rate_per_ip) {
+        return 0;
+    }
+    for (const char *p = addr; *p; p++) {
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    }
+    pthread_mutex_lock(&s->stats_lock);
+    slot = &s->rate[h % RATE_SLOTS];
+    if (strcmp(slot->addr, addr) || slot->second != now) {
+        snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
+        slot->second = now;
+        slot->count = 0;
+    }
+    over = ++slot->count > s->cfg->rate_per_ip;
+    pthread_mutex_unlock(&s->stats_lock);
+    return over;
+}
+
+/* ========================================================================================== */
+/* Responses                                                                                   */
+/* ========================================================================================== */
+
+static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned status, const char *type,
+                                const char *body, size_t len, const char *hname,
+                                const char *hvalue)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+    if (!r) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (hname) {
+        MHD_add_response_header(r, hname, hvalue);
+    }
+    ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Sends a JSON object and releases it. */
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *obj,
+                                 const char *hname, const char *hvalue)
+{
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    enum MHD_Result ret;
+    json_decref(obj);
+    if (!text) {
+        return send_buf(conn, 500, "application/json", "{\"error\":\"out of memory\"}", 25,
+                        NULL, NULL);
+    }
+    ret = send_buf(conn, status, "application/json", text, strlen(text), hname, hvalue);
+    free(text);
+    return ret;
+}
+
+/* Sends {"error": message} with a status. */
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
+                                  const char *message, const char *hname, const char *hvalue)
+{
+    return send_json(conn, status, json_pack("{ss}", "error", message), hname, hvalue);
+}
+
+/* ========================================================================================== */
+/* POST /api/v1/events                                                                         */
+/* ========================================================================================== */
+
+/* Rejected events of a batch, for the answer. */
+struct reject_list {
+    json_t *items;   /* [{"where":..., "why":...}] */
+    uint64_t more;   /* rejections not listed */
+};
+
+static void collect_reject(void *ctx, const char *source, const char *where, const char *why)
+{
+    struct reject_list *rl = ctx;
+    (void)source;
+    if (json_array_size(rl->items) < REJECTS_LISTED) {
+        json_array_append_new(rl->items, json_pack("{ssss}", "where", where, "why", why));
+    } else {
+        rl->more++;
+    }
+}
+
+/* Inflates a gzip body into out (capped). Returns NS_OK, NS_ETOOBIG, NS_EPARSE. */
+static int gunzip(const struct ns_buf *in, struct ns_buf *out, size_t cap)
+{
+    z_stream zs;
+    unsigned char chunk[65536];
+    int zr = Z_OK, rc = NS_OK;
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+        return NS_ENOMEM;
+    }
+    zs.next_in = (unsigned char *)in->data;
+    zs.avail_in = (uInt)in->len;
+    ns_buf_init(out, cap);
+    while (zr != Z_STREAM_END && rc == NS_OK) {
+        zs.next_out = chunk;
+        zs.avail_out = sizeof(chunk);
+        zr = inflate(&zs, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END) {
+            rc = NS_EPARSE;
+            break;
+        }
+        rc = ns_buf_add(out, chunk, sizeof(chunk) - zs.avail_out);
+        if (zr == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+            rc = NS_EPARSE; /* the stream ends early */
+        }
+    }
+    inflateEnd(&zs);
+    return rc;
+}
+
+/* Parses an EVTX body: libevtx needs a file. */
+static int parse_evtx_body(const struct ns_buf *body, const struct ns_sink *sink, char *err,
+                           size_t errlen)
+{
+    char path[] = "/tmp/ntlmscope-evtx-XXXXXX";
+    int fd = mkstemp(path), rc;
+    size_t done = 0;
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno));
+        return NS_EIO;
+    }
+    while (done < body->len) {
+        ssize_t n = write(fd, body->data + done, body->len - done);
+        if (n <= 0) {
+            close(fd);
+            unlink(path);
+            snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno));
+            return NS_EIO;
+        }
+        done += (size_t)n;
+    }
+    close(fd);
+    rc = ns_parse_evtx_file(path, "batch", sink, NULL, NULL, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+static void observe_latency(struct server *s, double secs)
+{
+    int b = 0;
+    while (b < LATENCY_BUCKETS && secs > latency_bounds[b]) {
+        b++;
+    }
+    s->latency_count[b]++;
+    s->latency_sum += secs;
+    s->latency_n++;
+}
+
+/* Stores the body of an authenticated batch and answers. */
+static enum MHD_Result ingest(struct server *s, struct MHD_Connection *conn, struct request *rq)
+{
+    const char *enc = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Encoding");
+    struct ns_buf inflated, *body = &rq->body;
+    struct reject_list rl = {json_array(), 0};
+    struct ns_ingest in;
+    struct ns_sink sink;
+    struct timespec until;
+    char addr[64], err[512] = "";
+    int rc = NS_OK, malformed = 0;
+    unsigned status = 200;
+    enum MHD_Result ret;
+    const char *errmsg = NULL;
+
+    client_addr(conn, addr, sizeof(addr));
+    ns_buf_init(&inflated, 0);
+    if (rq->too_big) {
+        status = 413;
+        errmsg = "batch larger than max_body";
+        goto answer_error;
+    }
+    if (enc && *enc && strcasecmp(enc, "identity")) {
+        if (strcasecmp(enc, "gzip")) {
+            status = 415;
+            errmsg = "Content-Encoding must be gzip or identity";
+            goto answer_error;
+        }
+        rc = gunzip(&rq->body, &inflated, s->cfg->max_inflated);
+        if (rc == NS_ETOOBIG) {
+            status = 413;
+            errmsg = "batch larger than max_inflated once decompressed";
+            goto answer_error;
+        }
+        if (rc != NS_OK) {
+            status = 400;
+            errmsg = "the gzip body is corrupt or truncated";
+            goto answer_error;
+        }
+        body = &inflated;
+    }
+    if (body->len == 0) {
+        status = 400;
+        errmsg = "empty batch";
+        goto answer_error;
+    }
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += s->cfg->lock_wait;
+    if (pthread_mutex_timedlock(&s->writer_lock, &until) != 0) {
+        status = 503;
+        errmsg = "the database is busy: retry later";
+        goto answer_error;
+    }
+    ns_store_set_agent(s->writer, rq->agent);
+    ns_ingest_init(&in, s->writer, collect_reject, &rl);
+    sink = ns_ingest_sink(&in);
+    if (body->len >= 8 && !memcmp(body->data, "ElfFile", 8)) {
+        rc = parse_evtx_body(body, &sink, err, sizeof(err));
+        malformed = rc == NS_EPARSE || rc == NS_EIO;
+    } else {
+        struct ns_parser *p = NULL;
+        rc = ns_parser_new(&p, NS_FMT_AUTO, "batch", &sink);
+        if (rc == NS_OK) {
+            rc = ns_parser_feed(p, body->data, body->len);
+        }
+        if (rc == NS_OK) {
+            rc = ns_parser_finish(p);
+        }
+        malformed = p && ns_parser_rejects(p) > 0;
+        ns_parser_free(p);
+    }
+    if (in.db_rc != NS_OK || (rc != NS_OK && !malformed)) {
+        snprintf(err, sizeof(err), "%s",
+                 in.db_rc != NS_OK ? ns_store_errmsg(s->writer) : ns_rc_str(rc));
+        ns_store_rollback(s->writer);
+        status = in.db_rc != NS_OK ? 503 : 500;
+    } else if (malformed) {
+        ns_store_rollback(s->writer);
+        status = 400;
+    } else if ((rc = ns_agent_seen(s->writer, rq->agent, addr, now_us(), in.n.stored,
+                                   in.n.duplicates)) != NS_OK ||
+               (rc = ns_store_commit(s->writer)) != NS_OK) {
+        snprintf(err, sizeof(err), "%s", ns_store_errmsg(s->writer));
+        ns_store_rollback(s->writer);
+        status = 503;
+    }
+    ns_store_set_agent(s->writer, NULL);
+    pthread_mutex_unlock(&s->writer_lock);
+
+    pthread_mutex_lock(&s->stats_lock);
+    if (status == 200) {
+        s->accepted += in.n.stored;
+        s->duplicates += in.n.duplicates;
+        s->skipped += in.n.skipped;
+        s->rejected += in.n.rejected;
+        s->batches_ok++;
+        observe_latency(s, now_s() - rq->t0);
+    } else {
+        s->batches_bad++;
+    }
+    pthread_mutex_unlock(&s->stats_lock);
+
+    fprintf(stderr,
+            "ntlmscope serve: POST /api/v1/events agent=%s from=%s status=%u bytes=%zu "
+            "accepted=%llu duplicates=%llu skipped=%llu rejected=%llu ms=%.1f%s%s\n",
+            rq->agent, addr, status, rq->body.len, (unsigned long long)in.n.stored,
+            (unsigned long long)in.n.duplicates, (unsigned long long)in.n.skipped,
+            (unsigned long long)in.n.rejected, (now_s() - rq->t0) * 1000,
+            err[0] ? " error=" : "", err);
+    ns_buf_free(&inflated);
+    if (status == 200) {
+        return send_json(conn, 200,
+                         json_pack("{sI sI sI so sI}", "accepted", (json_int_t)in.n.stored,
+                                   "duplicates", (json_int_t)in.n.duplicates, "skipped",
+                                   (json_int_t)in.n.skipped, "rejected", rl.items,
+                                   "rejected_not_listed", (json_int_t)rl.more),
+                         NULL, NULL);
+    }
+    if (status == 400) {
+        ret = send_json(conn, 400,
+                        json_pack("{ss so sI}", "error",
+                                  err[0] ? err : "malformed batch: nothing of it was stored",
+                                  "rejected", rl.items, "rejected_not_listed",
+                                  (json_int_t)rl.more),
+                        NULL, NULL);
+        return ret;
+    }
+    json_decref(rl.items);
+    return send_error(conn, status, err[0] ? err : "internal error",
+                      status == 503 ? MHD_HTTP_HEADER_RETRY_AFTER : NULL, "5");
+
+answer_error:
+    json_decref(rl.items);
+    ns_buf_free(&inflated);
+    pthread_mutex_lock(&s->stats_lock);
+    s->batches_bad++;
+    pthread_mutex_unlock(&s->stats_lock);
+    fprintf(stderr, "ntlmscope serve: POST /api/v1/events agent=%s from=%s status=%u error=%s\n",
+            rq->agent, addr, status, errmsg);
+    return send_error(conn, status, errmsg, status == 503 ? MHD_HTTP_HEADER_RETRY_AFTER : NULL,
+                      "5");
+}
+
+/* The first call of a POST: authenticate and apply the limits before reading the body.
+ * Returns 1 when a response was queued (the body is then discarded). */
+static int ingest_begin(struct server *s, struct MHD_Connection *conn, struct request *rq,
+                        enum MHD_Result *ret)
+{
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    const char *clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    char addr[64], err[256];
+    struct ns_store *rd;
+    int64_t len;
+    int rc;
+    client_addr(conn, addr, sizeof(addr));
+    if (rate_limited(s, addr)) {
+        *ret = send_error(conn, 429, "too many requests from this address",
+                          MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        return 1;
+    }
+    if (!auth || strncasecmp(auth, "Bearer ", 7) || !auth[7]) {
+        fprintf(stderr, "ntlmscope serve: POST /api/v1/events from=%s status=401 error=no token\n",
+                addr);
+        *ret = send_error(conn, 401, "a bearer token is required", "WWW-Authenticate",
+                          "Bearer realm=\"ntlmscope\"");
+        return 1;
+    }
+    if (!(rd = reader_get(s, err, sizeof(err)))) {
+        fprintf(stderr, "ntlmscope serve: %s\n", err);
+        *ret = send_error(conn, 503, "the database cannot be read", MHD_HTTP_HEADER_RETRY_AFTER,
+                          "5");
+        return 1;
+    }
+    rc = ns_token_check(rd, auth + 7, rq->agent, sizeof(rq->agent));
+    reader_put(s, rd);
+    if (rc != NS_OK) {
+        fprintf(stderr,
+                "ntlmscope serve: POST /api/v1/events from=%s status=401 error=invalid or "
+                "revoked token\n",
+                addr);
+        *ret = send_error(conn, 401, "invalid or revoked token", "WWW-Authenticate",
+                          "Bearer realm=\"ntlmscope\", error=\"invalid_token\"");
+        return 1;
+    }
+    if (clen && ns_parse_int(clen, &len) == NS_OK && (uint64_t)len > s->cfg->max_body) {
+        *ret = send_error(conn, 413, "batch larger than max_body", NULL, NULL);
+        return 1;
+    }
+    pthread_mutex_lock(&s->stats_lock);
+    if (s->inflight >= s->cfg->max_inflight) {
+        s->batches_refused++;
+        pthread_mutex_unlock(&s->stats_lock);
+        *ret = send_error(conn, 503, "too many batches in flight: retry later",
+                          MHD_HTTP_HEADER_RETRY_AFTER, "2");
+        return 1;
+    }
+    s->inflight++;
+    rq->counted = 1;
+    pthread_mutex_unlock(&s->stats_lock);
+    return 0;
+}
+
+/* ========================================================================================== */
+/* GET routes                                                                                  */
+/* ========================================================================================== */
+
+static enum MHD_Result get_health(struct server *s, struct MHD_Connection *conn,
+                                  struct request *rq)
+{
+    char err[256];
+    struct ns_store *rd = reader_get(s, err, sizeof(err));
+    (void)rq;
+    if (!rd) {
+        return send_json(conn, 503, json_pack("{ssss}", "status", "error", "error", err), NULL,
+                         NULL);
+    }
+    reader_put(s, rd);
+    return send_json(conn, 200,
+                     json_pack("{sssisI}", "status", "ok", "schema_version", NS_SCHEMA_VERSION,
+                               "uptime_seconds", (json_int_t)(time(NULL) - s->started)),
+                     NULL, NULL);
+}
+
+/* Escapes a Prometheus label value (backslash, quote, newline). */
+static int put_label(struct ns_buf *b, const char *v)
+{
+    int rc = NS_OK;
+    for (; *v && rc == NS_OK; v++) {
+        if (*v == '\\' || *v == '"') {
+            char e[2] = {'\\', *v};
+            rc = ns_buf_add(b, e, 2);
+        } else if (*v == '\n') {
+            rc = ns_buf_adds(b, "\\n");
+        } else {
+            rc = ns_buf_add(b, v, 1);
+        }
+    }
+    return rc;
+}
+
+static int metric_agent(void *ctx, const struct ns_agent_info *a)
+{
+    struct ns_buf *b = ctx;
+    int rc = ns_buf_adds(b, "ntlmscope_agent_last_seen_seconds{agent=\"");
+    if (rc == NS_OK) {
+        rc = put_label(b, a->name);
+    }
+    if (rc == NS_OK) {
+        rc = ns_buf_printf(b, "\"} %.3f\n", a->last_seen / 1e6);
+    }
+    if (rc == NS_OK) {
+        rc = ns_buf_adds(b, "ntlmscope_agent_events_total{agent=\"");
+    }
+    if (rc == NS_OK) {
+        rc = put_label(b, a->name);
+    }
+    if (rc == NS_OK) {
+        rc = ns_buf_printf(b, "\"} %lld\n", (long long)a->events);
+    }
+    return rc;
+}
+
+static enum MHD_Result get_metrics(struct server *s, struct MHD_Connection *conn,
+                                   struct request *rq)
+{
+    struct ns_buf b;
+    struct ns_store *rd;
+    char err[256];
+    uint64_t cum = 0;
+    enum MHD_Result ret;
+    (void)rq;
+    ns_buf_init(&b, 4u << 20);
+    pthread_mutex_lock(&s->stats_lock);
+    ns_buf_printf(&b,
+                  "# HELP ntlmscope_events_accepted_total New NTLM events stored.\n"
+                  "# TYPE ntlmscope_events_accepted_total counter\n"
+                  "ntlmscope_events_accepted_total %llu\n"
+                  "# HELP ntlmscope_events_duplicate_total Events received that were stored "
+                  "already.\n"
+                  "# TYPE ntlmscope_events_duplicate_total counter\n"
+                  "ntlmscope_events_duplicate_total %llu\n"
+                  "# HELP ntlmscope_events_skipped_total Events of other logs.\n"
+                  "# TYPE ntlmscope_events_skipped_total counter\n"
+                  "ntlmscope_events_skipped_total %llu\n"
+                  "# HELP ntlmscope_events_rejected_total Events that could not be stored.\n"
+                  "# TYPE ntlmscope_events_rejected_total counter\n"
+                  "ntlmscope_events_rejected_total %llu\n"
+                  "# HELP ntlmscope_batches_total Batches by outcome.\n"
+                  "# TYPE ntlmscope_batches_total counter\n"
+                  "ntlmscope_batches_total{outcome=\"stored\"} %llu\n"
+                  "ntlmscope_batches_total{outcome=\"failed\"} %llu\n"
+                  "ntlmscope_batches_total{outcome=\"refused\"} %llu\n"
+                  "# HELP ntlmscope_ingest_in_flight Batches being stored now.\n"
+                  "# TYPE ntlmscope_ingest_in_flight gauge\n"
+                  "ntlmscope_ingest_in_flight %u\n"
+                  "# HELP ntlmscope_ingest_duration_seconds Time to store a batch.\n"
+                  "# TYPE ntlmscope_ingest_duration_seconds histogram\n",
+                  (unsigned long long)s->accepted, (unsigned long long)s->duplicates,
+                  (unsigned long long)s->skipped, (unsigned long long)s->rejected,
+                  (unsigned long long)s->batches_ok, (unsigned long long)s->batches_bad,
+                  (unsigned long long)s->batches_refused, s->inflight);
+    for (int k = 0; k < LATENCY_BUCKETS; k++) {
+        cum += s->latency_count[k];
+        ns_buf_printf(&b, "ntlmscope_ingest_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                      latency_bounds[k], (unsigned long long)cum);
+    }
+    cum += s->latency_count[LATENCY_BUCKETS];
+    ns_buf_printf(&b,
+                  "ntlmscope_ingest_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+                  "ntlmscope_ingest_duration_seconds_sum %.6f\n"
+                  "ntlmscope_ingest_duration_seconds_count %llu\n",
+                  (unsigned long long)cum, s->latency_sum, (unsigned long long)s->latency_n);
+    pthread_mutex_unlock(&s->stats_lock);
+    ns_buf_adds(&b, "# HELP ntlmscope_agent_last_seen_seconds When each agent last delivered "
+                    "a batch (Unix time).\n"
+                    "# TYPE ntlmscope_agent_last_seen_seconds gauge\n"
+                    "# HELP ntlmscope_agent_events_total New events each agent delivered.\n"
+                    "# TYPE ntlmscope_agent_events_total counter\n");
+    if ((rd = reader_get(s, err, sizeof(err))) != NULL) {
+        ns_agent_list(rd, metric_agent, &b);
+        reader_put(s, rd);
+    }
+    ret = send_buf(conn, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "",
+                   b.len, NULL, NULL);
+    ns_buf_free(&b);
+    return ret;
+}
+
+static enum MHD_Result get_view(struct server *s, struct MHD_Connection *conn,
+                                struct request *rq, const char *url)
+{
+    const char *name = url + strlen("/api/v1/views/");
+    const char *since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
+    const char *until = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "until");
+    const char *limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+    const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
+    struct ns_view_params p;
+    struct ns_store *rd;
+    char err[256], *out = NULL, disp[128];
+    size_t len = 0;
+    FILE *mem;
+    int csv, rc;
+    enum MHD_Result ret;
+    (void)rq;
+    if (!ns_store_view_exists(name)) {
+        return send_error(conn, 404, "no such view", NULL, NULL);
+    }
+    ns_view_params_init(&p);
+    if ((since && ns_parse_date(since, &p.since_day) != NS_OK) ||
+        (until && ns_parse_date(until, &p.until_day) != NS_OK)) {
+        return send_error(conn, 400, "since and until are dates YYYY-MM-DD", NULL, NULL);
+    }
+    if (limit && (ns_parse_int(limit, &p.limit) != NS_OK || p.limit < 0)) {
+        return send_error(conn, 400, "limit is a whole number", NULL, NULL);
+    }
+    if (format && strcmp(format, "json") && strcmp(format, "csv")) {
+        return send_error(conn, 400, "format is json or csv", NULL, NULL);
+    }
+    csv = format && !strcmp(format, "csv");
+    if (!(rd = reader_get(s, err, sizeof(err)))) {
+        return send_error(conn, 503, err, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    }
+    if (!(mem = open_memstream(&out, &len))) {
+        reader_put(s, rd);
+        return send_error(conn, 500, "out of memory", NULL, NULL);
+    }
+    rc = ns_report_render(rd, name, &p, csv ? NS_REP_CSV : NS_REP_JSON, mem);
+    if (rc != NS_OK) {
+        snprintf(err, sizeof(err), "%s", ns_store_errmsg(rd));
+    }
+    reader_put(s, rd);
+    fclose(mem);
+    if (rc != NS_OK) {
+        free(out);
+        fprintf(stderr, "ntlmscope serve: GET %s error=%s\n", url, err);
+        return send_error(conn, 500, "the view could not be read", NULL, NULL);
+    }
+    snprintf(disp, sizeof(disp), "attachment; filename=\"ntlmscope-%s.csv\"", name);
+    ret = send_buf(conn, 200, csv ? "text/csv; charset=utf-8" : "application/json", out, len,
+                   csv ? MHD_HTTP_HEADER_CONTENT_DISPOSITION : NULL, disp);
+    free(out);
+    return ret;
+}
+
+/* ========================================================================================== */
+/* Routing                                                                                     */
+/* ========================================================================================== */
+
+enum route_kind { R_EXACT, R_PREFIX };
+
+/* The routes: method, path, how it matches. */
+static const struct {
+    const char *method;   /* HTTP method */
+    const char *path;     /* path or prefix */
+    enum route_kind kind; /* exact or prefix match */
+} routes[] = {
+    {"POST", "/api/v1/events", R_EXACT}, /* 0: ingest */
+    {"GET", "/healthz", R_EXACT},        /* 1 */
+    {"GET", "/metrics", R_EXACT},        /* 2 */
+    {"GET", "/api/v1/views/", R_PREFIX}, /* 3 */
+};
+enum { ROUTE_INGEST, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_VIEWS, NROUTES };
+
+static int find_route(const char *method, const char *url, int *path_known)
+{
+    *path_known = 0;
+    for (int k = 0; k < NROUTES; k++) {
+        int match = routes[k].kind == R_EXACT
+                        ? !strcmp(url, routes[k].path)
+                        : !strncmp(url, routes[k].path, strlen(routes[k].path));
+        if (match) {
+            *path_known = 1;
+            if (!strcmp(method, routes[k].method) ||
+                (!strcmp(method, "HEAD") && !strcmp(routes[k].method, "GET"))) {
+                return k;
+            }
+        }
+    }
+    return -1;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    struct server *s = cls;
+    struct request *rq = *con_cls;
+    enum MHD_Result ret;
+    (void)version;
+    if (!rq) {
+        int known, route = find_route(method, url, &known);
+        rq = calloc(1, sizeof(*rq));
+        if (!rq) {
+            return MHD_NO;
+        }
+        rq->route = route;
+        rq->t0 = now_s();
+        ns_buf_init(&rq->body, s->cfg->max_body);
+        *con_cls = rq;
+        if (route < 0) {
+            rq->answered = 1;
+            return known ? send_error(conn, 405, "method not allowed", "Allow",
+                                      strncmp(url, "/api/v1/events", 14) ? "GET" : "POST")
+                         : send_error(conn, 404, "not found", NULL, NULL);
+        }
+        if (route == ROUTE_INGEST && ingest_begin(s, conn, rq, &ret)) {
+            rq->answered = 1;
+            return ret;
+        }
+        return MHD_YES;
+    }
+    if (rq->answered) {
+        *upload_size = 0; /* a refused body is read and dropped */
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!rq->too_big && ns_buf_add(&rq->body, upload, *upload_size) != NS_OK) {
+            rq->too_big = 1;
+            ns_buf_free(&rq->body);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    rq->answered = 1;
+    switch (rq->route) {
+    case ROUTE_INGEST:
+        return ingest(s, conn, rq);
+    case ROUTE_HEALTH:
+        return get_health(s, conn, rq);
+    case ROUTE_METRICS:
+        return get_metrics(s, conn, rq);
+    case ROUTE_VIEWS:
+        return get_view(s, conn, rq, url);
+    default:
+        return send_error(conn, 404, "not found", NULL, NULL);
+    }
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct server *s = cls;
+    struct request *rq = *con_cls;
+    (void)conn;
+    (void)toe;
+    if (!rq) {
+        return;
+    }
+    if (rq->counted) {
+        pthread_mutex_lock(&s->stats_lock);
+        s->inflight--;
+        pthread_mutex_unlock(&s->stats_lock);
+    }
+    ns_buf_free(&rq->body);
+    free(rq);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    fputs("ntlmscope serve: libmicrohttpd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
+/* ========================================================================================== */
+/* Start and stop                                                                              */
+/* ========================================================================================== */
+
+/* Reads a whole (small) file into a NUL-terminated buffer; NULL on error. */
+static char *read_small_file(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    struct ns_buf b;
+    char chunk[4096];
+    size_t n;
+    if (!f) {
+        return NULL;
+    }
+    ns_buf_init(&b, max);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (ns_buf_add(&b, chunk, n) != NS_OK) {
+            fclose(f);
+            ns_buf_free(&b);
+            return NULL;
+        }
+    }
+    fclose(f);
+    if (!b.data) {
+        ns_buf_add(&b, "", 0);
+    }
+    return b.data;
+}
+
+/* Parses HOST:PORT or [V6]:PORT into a socket address. */
+static int parse_listen(const char *spec, struct sockaddr_storage *sa, int *loopback)
+{
+    char host[256];
+    const char *colon, *port;
+    struct addrinfo hints, *res = NULL;
+    int64_t p;
+    if (spec[0] == '[') {
+        const char *close = strchr(spec, ']');
+        if (!close || close[1] != ':' || (size_t)(close - spec - 1) >= sizeof(host)) {
+            return -1;
+        }
+        memcpy(host, spec + 1, (size_t)(close - spec - 1));
+        host[close - spec - 1] = '\0';
+        port = close + 2;
+    } else {
+        colon = strrchr(spec, ':');
+        if (!colon || (size_t)(colon - spec) >= sizeof(host)) {
+            return -1;
+        }
+        memcpy(host, spec, (size_t)(colon - spec));
+        host[colon - spec] = '\0';
+        port = colon + 1;
+    }
+    if (ns_parse_int(port, &p) != NS_OK || p < 0 || p > 65535) {
+        return -1;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0 || !res) {
+        return -1;
+    }
+    memcpy(sa, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (sa->ss_family == AF_INET) {
+        *loopback = (ntohl(((struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    } else {
+        *loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)sa)->sin6_addr);
+    }
+    return 0;
+}
+
+int ns_server_run(const struct ns_server_config *cfg)
+{
+    struct server *s = calloc(1, sizeof(*s));
+    struct sockaddr_storage sa;
+    char err[512], *cert = NULL, *key = NULL;
+    int loopback = 0, exit_code = 1, sig = 0;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    sigset_t set;
+    const union MHD_DaemonInfo *info;
+    unsigned port = 0;
+    double deadline;
+
+    if (!s) {
+        fputs("ntlmscope serve: out of memory\n", stderr);
+        return 1;
+    }
+    s->cfg = cfg;
+    s->started = time(NULL);
+    pthread_mutex_init(&s->writer_lock, NULL);
+    pthread_mutex_init(&s->readers_lock, NULL);
+    pthread_mutex_init(&s->stats_lock, NULL);
+    if (parse_listen(cfg->listen, &sa, &loopback) != 0) {
+        fprintf(stderr, "ntlmscope serve: --listen \"%s\" is not HOST:PORT\n", cfg->listen);
+        goto out;
+    }
+    if ((cfg->tls_cert != NULL) != (cfg->tls_key != NULL)) {
+        fputs("ntlmscope serve: HTTPS needs both --tls-cert and --tls-key\n", stderr);
+        goto out;
+    }
+    if (!cfg->tls_cert && !loopback && !cfg->insecure_http) {
+        fprintf(stderr,
+                "ntlmscope serve: refusing plain HTTP on %s, which is not a loopback address: "
+                "give --tls-cert and --tls-key, or --insecure-http to accept the risk\n",
+                cfg->listen);
+        goto out;
+    }
+    if (cfg->tls_cert) {
+        if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+            fputs("ntlmscope serve: this libmicrohttpd has no TLS support\n", stderr);
+            goto out;
+        }
+        if (!(cert = read_small_file(cfg->tls_cert, 1u << 20)) ||
+            !(key = read_small_file(cfg->tls_key, 1u << 20))) {
+            fprintf(stderr, "ntlmscope serve: cannot read %s: %s\n",
+                    cert ? cfg->tls_key : cfg->tls_cert, strerror(errno));
+            goto out;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    if (ns_store_open(&s->writer, cfg->db, err, sizeof(err)) != NS_OK) {
+        fprintf(stderr, "ntlmscope serve: %s\n", err);
+        goto out;
+    }
+    ns_store_set_batch_limit(s->writer, 0);
+
+    /* signals are taken by sigwait in this thread; every thread started after inherits it */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (cert) {
+        s->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+            MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
+            MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+            MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+    } else {
+        s->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+            MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
+            MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+            MHD_OPTION_END);
+    }
+    if (!s->daemon) {
+        fprintf(stderr, "ntlmscope serve: cannot listen on %s: %s\n", cfg->listen,
+                errno ? strerror(errno) : "libmicrohttpd refused the options");
+        goto out;
+    }
+    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    port = info ? info->port : 0;
+    fprintf(stderr, "ntlmscope serve: listening on %s://%s (port %u), database %s\n",
+            cert ? "https" : "http", cfg->listen, port, cfg->db);
+    if (cfg->port_file) {
+        char tmp[4096];
+        FILE *pf;
+        snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->port_file);
+        if (!(pf = fopen(tmp, "w")) || fprintf(pf, "%u\n", port) < 0 || fclose(pf) != 0 ||
+            rename(tmp, cfg->port_file) != 0) {
+            fprintf(stderr, "ntlmscope serve: cannot write %s\n", cfg->port_file);
+        }
+    }
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+        fputs("ntlmscope serve: SIGHUP ignored (tokens and revocations apply at once)\n",
+              stderr);
+    }
+    fprintf(stderr, "ntlmscope serve: %s: no new connections; finishing the batches in flight\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    {
+        MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+        if (fd != MHD_INVALID_SOCKET) {
+            close(fd);
+        }
+    }
+    deadline = now_s() + 60;
+    for (;;) {
+        unsigned busy;
+        pthread_mutex_lock(&s->stats_lock);
+        busy = s->inflight;
+        pthread_mutex_unlock(&s->stats_lock);
+        if (!busy || now_s() > deadline) {
+            break;
+        }
+        usleep(20000);
+    }
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+    fputs("ntlmscope serve: stopped\n", stderr);
+    exit_code = 0;
+out:
+    if (s->daemon) {
+        MHD_stop_daemon(s->daemon);
+    }
+    if (ns_store_close(s->writer) != NS_OK) {
+        exit_code = 1;
+    }
+    for (int k = 0; k < s->nreaders; k++) {
+        ns_store_close(s->readers[k]);
+    }
+    pthread_mutex_destroy(&s->writer_lock);
+    pthread_mutex_destroy(&s->readers_lock);
+    pthread_mutex_destroy(&s->stats_lock);
+    free(cert);
+    if (key) {
+        memset(key, 0, strlen(key));
+    }
+    free(key);
+    free(s);
+    return exit_code;
+}

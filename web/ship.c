@@ -1,0 +1,852 @@
+/*
+ * ship.c - `ntlmscope ship`, the agent: reads event files (or watches a folder where
+ * Windows exports land), normalizes the events with the collector and delivers them to
+ * the server, at least once and with per-file progress so a restart neither loses nor
+ * re-sends a log.
+ *
+ * Delivery order, so that a crash at any point loses nothing:
+ *   1. a full batch is gzipped into the spool (temporary file, fsync, rename);
+ *   2. only then the file's progress (events handled so far) is saved (same way);
+ *   3. spooled batches are POSTed in order and deleted only when the server answered 200
+ *      (which it does after its commit). A restart first re-sends what is in the spool;
+ *      the server's de-duplication makes a repeat harmless.
+ */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "cli.h"
+
+#define MAX_STATE 4096      /* files remembered in the progress state */
+#define MAX_SPOOL 100000    /* batches waiting in the spool */
+#define BACKOFF_MAX 60.0    /* seconds between retries at most */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Progress of one file. */
+struct file_state {
+    char *path;          /* as named on the command line or found in the watched folder */
+    uint64_t dev, ino;   /* identity: a replaced file starts over */
+    uint64_t done;       /* events (and skipped/rejected records) handled and spooled */
+    uint64_t size;       /* file size when it was last read to its end, 0 if never */
+};
+
+struct agent {
+    const char *url;        /* server URL + /api/v1/events */
+    const char *spool;      /* spool directory */
+    const char *ca_file;    /* CA bundle, or NULL for the system's */
+    char auth[200];         /* "Authorization: Bearer ..." */
+    int batch_events;       /* events per batch */
+    double max_retry;       /* seconds of failed delivery before giving up; 0: forever */
+    CURL *curl;             /* one handle, connections reused */
+    struct file_state files[MAX_STATE]; /* progress */
+    int nfiles;             /* used entries */
+    uint64_t next_seq;      /* number of the next spooled batch */
+    /* the file being read */
+    struct file_state *cur; /* its state */
+    uint64_t pos;           /* records handled in this file so far */
+    uint64_t skip;          /* records handled in an earlier run */
+    struct ns_buf batch;    /* canonical NDJSON of the batch being built */
+    int batch_n;            /* events in it */
+    int fatal;              /* delivery gave up (token refused, server gone too long) */
+    /* totals */
+    uint64_t read, shipped, accepted, duplicates, skipped, rejected, batches, failed_batches;
+    int tty;                /* stderr is a terminal */
+    double last_progress;   /* time of the last progress line */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ========================================================================================== */
+/* Durable files                                                                               */
+/* ========================================================================================== */
+
+/* Writes data to path through path.tmp, fsync and rename. Returns 0 or -1 (errno set). */
+static int write_durable(const char *path, const void *data, size_t len)
+{
+    char tmp[4200];
+    int fd, saved;
+    const char *p = data;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0) {
+        return -1;
+    }
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            goto fail;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    if (rename(tmp, path) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    return 0;
+fail:
+    saved = errno;
+    if (fd >= 0) {
+        close(fd);
+    }
+    unlink(tmp);
+    errno = saved;
+    return -1;
+}
+
+/* Saves the progress of every file: path \t dev \t ino \t done \t size per line. */
+static int save_state(struct agent *a)
+{
+    struct ns_buf b;
+    char path[4200];
+    int rc = 0;
+    ns_buf_init(&b, 64u << 20);
+    for (int k = 0; k < a->nfiles && rc == 0; k++) {
+        const struct file_state *f = &a->files[k];
+        rc = ns_buf_printf(&b, "%llu\t%llu\t%llu\t%llu\t%s\n", (unsigned long long)f->dev,
+                           (unsigned long long)f->ino, (unsigned long long)f->done,
+                           (unsigned long long)f->size, f->path) == NS_OK
+                 ? 0
+                 : -1;
+    }
+    snprintf(path, sizeof(path), "%s/state", a->spool);
+    if (rc == 0 && write_durable(path, b.data ? b.data : "", b.len) != 0) {
+        fprintf(stderr, "ntlmscope ship: cannot save %s: %s\n", path, strerror(errno));
+        rc = -1;
+    }
+    ns_buf_free(&b);
+    return rc;
+}
+
+static int load_state(struct agent *a)
+{
+    char path[4200], line[4400];
+    FILE *f;
+    snprintf(path, sizeof(path), "%s/state", a->spool);
+    if (!(f = fopen(path, "r"))) {
+        return errno == ENOENT ? 0 : -1;
+    }
+    while (fgets(line, sizeof(line), f) && a->nfiles < MAX_STATE) {
+        unsigned long long dev, ino, done, size;
+        int off = 0;
+        char *nl = strchr(line, '\n');
+        if (nl) {
+            *nl = '\0';
+        }
+        if (sscanf(line, "%llu\t%llu\t%llu\t%llu\t%n", &dev, &ino, &done, &size, &off) != 4 ||
+            !off || !line[off]) {
+            continue;
+        }
+        a->files[a->nfiles].path = strdup(line + off);
+        if (!a->files[a->nfiles].path) {
+            fclose(f);
+            return -1;
+        }
+        a->files[a->nfiles].dev = dev;
+        a->files[a->nfiles].ino = ino;
+        a->files[a->nfiles].done = done;
+        a->files[a->nfiles].size = size;
+        a->nfiles++;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* The state entry of path (created when new). */
+static struct file_state *state_for(struct agent *a, const char *path)
+{
+    for (int k = 0; k < a->nfiles; k++) {
+        if (!strcmp(a->files[k].path, path)) {
+            return &a->files[k];
+        }
+    }
+    if (a->nfiles >= MAX_STATE) {
+        return NULL;
+    }
+    memset(&a->files[a->nfiles], 0, sizeof(a->files[0]));
+    if (!(a->files[a->nfiles].path = strdup(path))) {
+        return NULL;
+    }
+    return &a->files[a->nfiles++];
+}
+
+/* ========================================================================================== */
+/* The spool                                                                                   */
+/* ========================================================================================== */
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Sequence numbers of the spooled batches, sorted. Returns how many (at most max). */
+static size_t list_spool(struct agent *a, uint64_t *seqs, size_t max)
+{
+    DIR *d = opendir(a->spool);
+    struct dirent *e;
+    size_t n = 0;
+    if (!d) {
+        return 0;
+    }
+    while ((e = readdir(d)) != NULL && n < max) {
+        unsigned long long seq;
+        char tail[16];
+        if (sscanf(e->d_name, "batch-%llu.ndjson.g%15s", &seq, tail) == 2 && !strcmp(tail, "z")) {
+            seqs[n++] = seq;
+        }
+    }
+    closedir(d);
+    qsort(seqs, n, sizeof(*seqs), cmp_u64);
+    return n;
+}
+
+/* gzips data into out. */
+static int gzip_buf(const char *data, size_t len, struct ns_buf *out)
+{
+    z_stream zs;
+    unsigned char chunk[65536];
+    int zr, rc = NS_OK;
+    memset(&zs, 0, sizeof(zs));
+    if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        return NS_ENOMEM;
+    }
+    zs.next_in = (unsigned char *)data;
+    zs.avail_in = (uInt)len;
+    do {
+        zs.next_out = chunk;
+        zs.avail_out = sizeof(chunk);
+        zr = deflate(&zs, Z_FINISH);
+        rc = ns_buf_add(out, chunk, sizeof(chunk) - zs.avail_out);
+    } while (zr == Z_OK && rc == NS_OK);
+    deflateEnd(&zs);
+    return rc == NS_OK && zr == Z_STREAM_END ? NS_OK : NS_ENOMEM;
+}
+
+/* Moves the batch being built into the spool, then records the file's progress. */
+static int spool_batch(struct agent *a)
+{
+    struct ns_buf gz;
+    char path[4200];
+    int rc = 0;
+    if (a->batch_n == 0) {
+        if (a->cur && a->cur->done != a->pos) {
+            a->cur->done = a->pos;
+            return save_state(a);
+        }
+        return 0;
+    }
+    ns_buf_init(&gz, 256u << 20);
+    if (gzip_buf(a->batch.data, a->batch.len, &gz) != NS_OK) {
+        fprintf(stderr, "ntlmscope ship: cannot compress a batch\n");
+        ns_buf_free(&gz);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/batch-%020llu.ndjson.gz", a->spool,
+             (unsigned long long)a->next_seq);
+    if (write_durable(path, gz.data, gz.len) != 0) {
+        fprintf(stderr, "ntlmscope ship: cannot write %s: %s\n", path, strerror(errno));
+        rc = -1;
+    } else {
+        a->next_seq++;
+        if (a->cur) {
+            a->cur->done = a->pos;
+            rc = save_state(a);
+        }
+    }
+    ns_buf_free(&gz);
+    ns_buf_reset(&a->batch);
+    a->batch_n = 0;
+    return rc;
+}
+
+/* ========================================================================================== */
+/* Delivery                                                                                    */
+/* ========================================================================================== */
+
+static size_t collect_body(char *p, size_t size, size_t n, void *ctx)
+{
+    return ns_buf_add(ctx, p, size * n) == NS_OK ? size * n : 0;
+}
+
+/* Reads the counts of a 200 answer. */
+static void read_answer(struct agent *a, const struct ns_buf *body)
+{
+    json_error_t err;
+    json_t *o = body->data ? json_loadb(body->data, body->len, 0, &err) : NULL;
+    if (!o) {
+        return;
+    }
+    a->accepted += (uint64_t)json_integer_value(json_object_get(o, "accepted"));
+    a->duplicates += (uint64_t)json_integer_value(json_object_get(o, "duplicates"));
+    a->rejected += json_array_size(json_object_get(o, "rejected")) +
+                   (uint64_t)json_integer_value(json_object_get(o, "rejected_not_listed"));
+    json_decref(o);
+}
+
+enum send_result { SEND_OK, SEND_RETRY, SEND_BAD_BATCH, SEND_FATAL };
+
+/* POSTs one spooled batch. */
+static enum send_result send_one(struct agent *a, const char *path, char *why, size_t whylen)
+{
+    struct ns_buf body, answer;
+    struct curl_slist *hdrs = NULL;
+    FILE *f = fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    long status = 0;
+    CURLcode cc;
+    enum send_result res;
+    if (!f) {
+        snprintf(why, whylen, "cannot read %.300s: %s", path, strerror(errno));
+        return SEND_FATAL;
+    }
+    ns_buf_init(&body, 512u << 20);
+    ns_buf_init(&answer, 1u << 20);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (ns_buf_add(&body, chunk, n) != NS_OK) {
+            break;
+        }
+    }
+    fclose(f);
+    hdrs = curl_slist_append(hdrs, a->auth);
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/x-ndjson");
+    hdrs = curl_slist_append(hdrs, "Content-Encoding: gzip");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    curl_easy_setopt(a->curl, CURLOPT_URL, a->url);
+    curl_easy_setopt(a->curl, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(a->curl, CURLOPT_POSTFIELDS, body.data ? body.data : "");
+    curl_easy_setopt(a->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+    curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, collect_body);
+    curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, &answer);
+    cc = curl_easy_perform(a->curl);
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
+    }
+    curl_slist_free_all(hdrs);
+    curl_easy_setopt(a->curl, CURLOPT_HTTPHEADER, NULL);
+    if (cc != CURLE_OK) {
+        snprintf(why, whylen, "%s", curl_easy_strerror(cc));
+        res = cc == CURLE_SSL_CACERT || cc == CURLE_PEER_FAILED_VERIFICATION ||
+                      cc == CURLE_SSL_CACERT_BADFILE
+                  ? SEND_FATAL
+                  : SEND_RETRY;
+    } else if (status == 200) {
+        read_answer(a, &answer);
+        res = SEND_OK;
+    } else {
+        snprintf(why, whylen, "HTTP %ld: %.300s", status,
+                 answer.data ? answer.data : "(no answer)");
+        res = status == 401 || status == 403 ? SEND_FATAL
+              : status == 400 || status == 413 || status == 415 ? SEND_BAD_BATCH
+                                                                : SEND_RETRY;
+    }
+    ns_buf_free(&body);
+    ns_buf_free(&answer);
+    return res;
+}
+
+static double jitter(double max)
+{
+    uint32_t r = 0;
+    if (ns_random(&r, sizeof(r)) != NS_OK) {
+        r = (uint32_t)rand();
+    }
+    return max * (0.5 + 0.5 * (r / 4294967295.0));
+}
+
+/* Sends every spooled batch in order. Returns 0 when the spool is empty, -1 when delivery
+ * stopped (a->fatal set when it cannot go on). */
+static int flush_spool(struct agent *a)
+{
+    static uint64_t seqs[MAX_SPOOL];
+    size_t n = list_spool(a, seqs, MAX_SPOOL);
+    double failing_since = 0, delay = 1.0;
+    for (size_t k = 0; k < n; k++) {
+        char path[4200], why[512];
+        enum send_result r;
+        snprintf(path, sizeof(path), "%s/batch-%020llu.ndjson.gz", a->spool,
+                 (unsigned long long)seqs[k]);
+        for (;;) {
+            r = send_one(a, path, why, sizeof(why));
+            if (r != SEND_RETRY) {
+                break;
+            }
+            if (!failing_since) {
+                failing_since = now_s();
+            }
+            if (stop_requested ||
+                (a->max_retry > 0 && now_s() - failing_since + delay > a->max_retry)) {
+                fprintf(stderr, "ntlmscope ship: giving up for now: %s (%zu batches stay in %s)\n",
+                        why, n - k, a->spool);
+                a->fatal = 1;
+                return -1;
+            }
+            {
+                double wait = jitter(delay);
+                fprintf(stderr, "ntlmscope ship: server unavailable (%s); retrying in %.1f s\n",
+                        why, wait);
+                usleep((useconds_t)(wait * 1e6));
+            }
+            delay = delay * 2 > BACKOFF_MAX ? BACKOFF_MAX : delay * 2;
+        }
+        failing_since = 0;
+        delay = 1.0;
+        if (r == SEND_OK) {
+            a->batches++;
+            if (unlink(path) != 0) {
+                fprintf(stderr, "ntlmscope ship: cannot remove %s: %s\n", path, strerror(errno));
+                a->fatal = 1;
+                return -1;
+            }
+        } else if (r == SEND_BAD_BATCH) {
+            /* the server will never take it: keep it aside for a person to look at */
+            char bad[4300];
+            snprintf(bad, sizeof(bad), "%s.refused", path);
+            fprintf(stderr, "ntlmscope ship: the server refused %s: %s (kept as %s)\n", path, why,
+                    bad);
+            a->failed_batches++;
+            if (rename(path, bad) != 0) {
+                a->fatal = 1;
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "ntlmscope ship: cannot deliver: %s\n", why);
+            a->fatal = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ========================================================================================== */
+/* Reading files                                                                               */
+/* ========================================================================================== */
+
+static void show_progress(struct agent *a, const char *file)
+{
+    double t = now_s();
+    if (!a->tty || t - a->last_progress < 0.25) {
+        return;
+    }
+    a->last_progress = t;
+    fprintf(stderr, "\r\033[K%s: %llu events read, %llu batches delivered", file,
+            (unsigned long long)a->read, (unsigned long long)a->batches);
+}
+
+/* Each record position counts, so a restart skips exactly what was handled. */
+static int on_event(void *ctx, const struct ns_event *ev)
+{
+    struct agent *a = ctx;
+    if (a->pos++ < a->skip) {
+        return NS_OK;
+    }
+    a->read++;
+    if (ns_event_to_json(ev, &a->batch) != NS_OK) {
+        return NS_ENOMEM;
+    }
+    a->batch_n++;
+    a->shipped++;
+    if (a->batch_n >= a->batch_events) {
+        if (spool_batch(a) != 0 || flush_spool(a) != 0) {
+            return NS_EABORT;
+        }
+        show_progress(a, a->cur->path);
+    }
+    return stop_requested ? NS_EABORT : NS_OK;
+}
+
+static void on_skip(void *ctx, const struct ns_raw *raw)
+{
+    struct agent *a = ctx;
+    (void)raw;
+    if (a->pos++ >= a->skip) {
+        a->skipped++;
+    }
+}
+
+static void on_reject(void *ctx, const char *source, const char *where, const char *why)
+{
+    struct agent *a = ctx;
+    if (a->pos++ >= a->skip) {
+        a->rejected++;
+        fprintf(stderr, "%sntlmscope ship: %s: %s: rejected: %s\n", a->tty ? "\r\033[K" : "",
+                source, where, why);
+    }
+}
+
+/* Reads one file from where an earlier run stopped. Returns 0, or -1 when it could not be
+ * read or delivered. */
+static int ship_file(struct agent *a, const char *path)
+{
+    struct stat st;
+    struct file_state *fs;
+    struct ns_sink sink = {a, on_event, on_skip, on_reject};
+    char err[512];
+    int rc;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "ntlmscope ship: %s: cannot open: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (!(fs = state_for(a, path))) {
+        fprintf(stderr, "ntlmscope ship: too many files to remember\n");
+        return -1;
+    }
+    if (fs->dev != (uint64_t)st.st_dev || fs->ino != (uint64_t)st.st_ino ||
+        (uint64_t)st.st_size < fs->size) {
+        fs->dev = (uint64_t)st.st_dev; /* a new or replaced file: from the start */
+        fs->ino = (uint64_t)st.st_ino;
+        fs->done = 0;
+        fs->size = 0;
+    } else if (fs->size == (uint64_t)st.st_size && fs->size) {
+        return 0; /* read to its end already, unchanged */
+    }
+    a->cur = fs;
+    a->pos = 0;
+    a->skip = fs->done;
+    ns_buf_reset(&a->batch);
+    a->batch_n = 0;
+    rc = ns_parse_path(path, NS_FMT_AUTO, &sink, NULL, NULL, err, sizeof(err));
+    if (a->tty) {
+        fputs("\r\033[K", stderr);
+    }
+    if (rc == NS_EABORT || a->fatal) {
+        a->cur = NULL;
+        return -1;
+    }
+    if (spool_batch(a) != 0) {
+        a->cur = NULL;
+        return -1;
+    }
+    if (rc == NS_OK || rc == NS_EPARSE) {
+        fs->done = a->pos;
+        fs->size = (uint64_t)st.st_size;
+        if (save_state(a) != 0) {
+            a->cur = NULL;
+            return -1;
+        }
+    }
+    a->cur = NULL;
+    if (rc == NS_EIO || (rc != NS_OK && rc != NS_EPARSE)) {
+        fprintf(stderr, "ntlmscope ship: %s\n", err[0] ? err : ns_rc_str(rc));
+        return -1;
+    }
+    return flush_spool(a) == 0 && rc == NS_OK ? 0 : -1;
+}
+
+/* ========================================================================================== */
+/* Watching a folder                                                                           */
+/* ========================================================================================== */
+
+/* What a poll saw of a file. */
+struct seen {
+    char *path;     /* full path */
+    off_t size;     /* size at the last poll */
+    time_t mtime;   /* modification time at the last poll */
+    int stable;     /* polls in a row without change */
+};
+
+static int watch(struct agent *a, const char *dir, unsigned interval, int once)
+{
+    static struct seen seen[MAX_STATE];
+    int nseen = 0, failures = 0;
+    do {
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        if (!d) {
+            fprintf(stderr, "ntlmscope ship: %s: cannot open: %s\n", dir, strerror(errno));
+            return -1;
+        }
+        while ((e = readdir(d)) != NULL && !stop_requested) {
+            char path[4200];
+            struct stat st;
+            int k;
+            if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp")) {
+                continue;
+            }
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+                continue;
+            }
+            for (k = 0; k < nseen && strcmp(seen[k].path, path); k++) {
+            }
+            if (k == nseen) {
+                if (nseen >= MAX_STATE || !(seen[k].path = strdup(path))) {
+                    continue;
+                }
+                nseen++;
+                seen[k].stable = -1;
+            }
+            if (seen[k].size == st.st_size && seen[k].mtime == st.st_mtime) {
+                seen[k].stable++;
+            } else {
+                seen[k].size = st.st_size;
+                seen[k].mtime = st.st_mtime;
+                seen[k].stable = 0;
+            }
+            /* a file still being written (by wevtutil, a copy) waits one poll */
+            if ((once || seen[k].stable >= 1) && ship_file(a, path) != 0) {
+                failures++;
+                if (a->fatal) {
+                    break;
+                }
+            }
+        }
+        closedir(d);
+        if (a->fatal || once) {
+            break;
+        }
+        for (unsigned s = 0; s < interval * 10 && !stop_requested; s++) {
+            usleep(100000);
+        }
+    } while (!stop_requested);
+    for (int k = 0; k < nseen; k++) {
+        free(seen[k].path);
+    }
+    return failures || a->fatal ? -1 : 0;
+}
+
+/* ========================================================================================== */
+/* The command                                                                                 */
+/* ========================================================================================== */
+
+static int read_token(const char *path, char *out, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    size_t len;
+    struct stat st;
+    if (!f) {
+        fprintf(stderr, "ntlmscope ship: %s: cannot open the token file: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077)) {
+        fprintf(stderr, "ntlmscope ship: warning: %s can be read by other users (chmod 600)\n",
+                path);
+    }
+    if (!fgets(line, sizeof(line), f)) {
+        line[0] = '\0';
+    }
+    fclose(f);
+    len = strcspn(line, " \t\r\n");
+    line[len] = '\0';
+    if (!len || len + 1 > n) {
+        fprintf(stderr, "ntlmscope ship: %s holds no token\n", path);
+        return -1;
+    }
+    memcpy(out, line, len + 1);
+    return 0;
+}
+
+int ns_cmd_ship(int argc, char **argv)
+{
+    const char *server = NULL, *token_file = NULL, *spool = NULL, *ca = NULL, *watch_dir = NULL,
+               *batch = NULL, *interval = NULL, *max_retry = NULL;
+    int once = 0, npos, exit_code = 0, lockfd = -1;
+    char *files[4096], token[160], url[2048], lockpath[4200];
+    struct ns_opt opts[] = {{"--server", NS_OPT_STR, &server},
+                            {"--token-file", NS_OPT_STR, &token_file},
+                            {"--spool", NS_OPT_STR, &spool},
+                            {"--ca-file", NS_OPT_STR, &ca},
+                            {"--watch", NS_OPT_STR, &watch_dir},
+                            {"--batch", NS_OPT_STR, &batch},
+                            {"--interval", NS_OPT_STR, &interval},
+                            {"--max-retry", NS_OPT_STR, &max_retry},
+                            {"--once", NS_OPT_FLAG, &once},
+                            {NULL, NS_OPT_STR, NULL}};
+    struct agent *a;
+    int64_t v;
+    unsigned every = 10;
+    struct sigaction sa;
+    uint64_t seqs[1];
+
+    npos = ns_cli_parse("ship", argc, argv, opts, files, 4096);
+    if (npos < 0) {
+        return 2;
+    }
+    if (!server || !token_file || (npos == 0) == (watch_dir == NULL)) {
+        fputs("usage: ntlmscope ship --server URL --token-file FILE [--spool DIR] [--ca-file F]\n"
+              "                      [--batch N] [--max-retry SECONDS] FILE... | --watch DIR\n"
+              "                      [--interval SECONDS] [--once]\n",
+              stderr);
+        return 2;
+    }
+    if (strncmp(server, "http://", 7) && strncmp(server, "https://", 8)) {
+        fprintf(stderr, "ntlmscope ship: --server is http://HOST:PORT or https://HOST:PORT\n");
+        return 2;
+    }
+    if (!(a = calloc(1, sizeof(*a)))) {
+        return 1;
+    }
+    a->batch_events = 2000;
+    a->max_retry = watch_dir ? 0 : 600;
+    if (batch) {
+        if (ns_parse_int(batch, &v) != NS_OK || v < 1 || v > 100000) {
+            fputs("ntlmscope ship: --batch is 1 to 100000 events\n", stderr);
+            free(a);
+            return 2;
+        }
+        a->batch_events = (int)v;
+    }
+    if (max_retry) {
+        if (ns_parse_int(max_retry, &v) != NS_OK || v < 0) {
+            fputs("ntlmscope ship: --max-retry is a number of seconds (0: forever)\n", stderr);
+            free(a);
+            return 2;
+        }
+        a->max_retry = (double)v;
+    }
+    if (interval) {
+        if (ns_parse_int(interval, &v) != NS_OK || v < 1 || v > 86400) {
+            fputs("ntlmscope ship: --interval is 1 to 86400 seconds\n", stderr);
+            free(a);
+            return 2;
+        }
+        every = (unsigned)v;
+    }
+    if (read_token(token_file, token, sizeof(token)) != 0) {
+        free(a);
+        return 1;
+    }
+    snprintf(a->auth, sizeof(a->auth), "Authorization: Bearer %.150s", token);
+    memset(token, 0, sizeof(token));
+    snprintf(url, sizeof(url), "%.*s/api/v1/events",
+             (int)(strlen(server) - (server[strlen(server) - 1] == '/')), server);
+    a->url = url;
+    a->ca_file = ca;
+    spool = spool ? spool : getenv("NTLMSCOPE_SPOOL") ? getenv("NTLMSCOPE_SPOOL")
+                                                       : "ntlmscope-spool";
+    a->spool = spool;
+    a->tty = isatty(STDERR_FILENO);
+    ns_buf_init(&a->batch, 256u << 20);
+    if (mkdir(spool, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "ntlmscope ship: cannot create the spool %s: %s\n", spool,
+                strerror(errno));
+        exit_code = 1;
+        goto out;
+    }
+    snprintf(lockpath, sizeof(lockpath), "%s/lock", spool);
+    if ((lockfd = open(lockpath, O_RDWR | O_CREAT, 0600)) < 0 ||
+        flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "ntlmscope ship: another ntlmscope ship is using the spool %s\n", spool);
+        exit_code = 1;
+        goto out;
+    }
+    if (load_state(a) != 0) {
+        fprintf(stderr, "ntlmscope ship: cannot read %s/state\n", spool);
+        exit_code = 1;
+        goto out;
+    }
+    a->next_seq = 1;
+    {
+        static uint64_t all[MAX_SPOOL];
+        size_t n = list_spool(a, all, MAX_SPOOL);
+        if (n) {
+            a->next_seq = all[n - 1] + 1;
+        }
+    }
+    (void)seqs;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(a->curl = curl_easy_init())) {
+        fputs("ntlmscope ship: libcurl cannot start\n", stderr);
+        exit_code = 1;
+        goto out;
+    }
+    curl_easy_setopt(a->curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(a->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(a->curl, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(a->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(a->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(a->curl, CURLOPT_USERAGENT, "ntlmscope-ship/0.1");
+    if (ca) {
+        curl_easy_setopt(a->curl, CURLOPT_CAINFO, ca);
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* what an earlier run spooled goes first */
+    if (flush_spool(a) != 0) {
+        exit_code = 1;
+        goto summary;
+    }
+    if (watch_dir) {
+        if (watch(a, watch_dir, every, once) != 0) {
+            exit_code = 1;
+        }
+    } else {
+        for (int k = 0; k < npos && !a->fatal && !stop_requested; k++) {
+            if (ship_file(a, files[k]) != 0) {
+                exit_code = 1;
+            }
+        }
+    }
+    if (stop_requested) {
+        fputs("ntlmscope ship: stopping on a signal; progress is saved\n", stderr);
+        if (!a->fatal) {
+            flush_spool(a);
+        }
+    }
+summary:
+    {
+        static uint64_t left[MAX_SPOOL];
+        size_t pending = list_spool(a, left, MAX_SPOOL);
+        printf("shipped %llu events in %llu batches: %llu accepted, %llu duplicate, %llu "
+               "skipped (not NTLM), %llu rejected; %zu batch%s waiting in %s%s\n",
+               (unsigned long long)a->shipped, (unsigned long long)a->batches,
+               (unsigned long long)a->accepted, (unsigned long long)a->duplicates,
+               (unsigned long long)a->skipped, (unsigned long long)a->rejected, pending,
+               pending == 1 ? "" : "es", spool,
+               a->failed_batches ? " (some batches were refused by the server)" : "");
+        if (pending || a->failed_batches || a->fatal || stop_requested) {
+            exit_code = 1;
+        }
+    }
+out:
+    if (a->curl) {
+        curl_easy_cleanup(a->curl);
+        curl_global_cleanup();
+    }
+    if (lockfd >= 0) {
+        close(lockfd);
+    }
+    for (int k = 0; k < a->nfiles; k++) {
+        free(a->files[k].path);
+    }
+    ns_buf_free(&a->batch);
+    memset(a->auth, 0, sizeof(a->auth));
+    free(a);
+    return exit_code;
+}
