@@ -83,7 +83,12 @@ struct request {
     int route;            /* index into routes[] */
     struct ns_buf body;   /* request body, capped */
     int too_big;          /* the body passed the cap */
-    int answered;         /* a response was queued before the body was read */
+    int answered;         /* the response was queued */
+    unsigned refuse;      /* a refusal decided before the body was read (status), or 0 */
+    char refuse_msg[96];  /* its message */
+    const char *refuse_h; /* an extra header name for it, or NULL */
+    const char *refuse_v; /* its value */
+    uint64_t drained;     /* body bytes read and dropped since the refusal */
     int counted;          /* counted in inflight */
     char agent[80];       /* authenticated agent */
     double t0;            /* start, seconds */
@@ -452,10 +457,20 @@ answer_error:
                       "5");
 }
 
+/* Records a refusal: the body is read and dropped (up to a cap), then it is answered, so
+ * that clients which send the whole body before reading get the answer. */
+static void refuse(struct request *rq, unsigned status, const char *msg, const char *hname,
+                   const char *hvalue)
+{
+    rq->refuse = status;
+    snprintf(rq->refuse_msg, sizeof(rq->refuse_msg), "%s", msg);
+    rq->refuse_h = hname;
+    rq->refuse_v = hvalue;
+}
+
 /* The first call of a POST: authenticate and apply the limits before reading the body.
- * Returns 1 when a response was queued (the body is then discarded). */
-static int ingest_begin(struct server *s, struct MHD_Connection *conn, struct request *rq,
-                        enum MHD_Result *ret)
+ * Returns 1 when the request is refused (see refuse()). */
+static int ingest_begin(struct server *s, struct MHD_Connection *conn, struct request *rq)
 {
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     const char *clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -465,21 +480,19 @@ static int ingest_begin(struct server *s, struct MHD_Connection *conn, struct re
     int rc;
     client_addr(conn, addr, sizeof(addr));
     if (rate_limited(s, addr)) {
-        *ret = send_error(conn, 429, "too many requests from this address",
-                          MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        refuse(rq, 429, "too many requests from this address", MHD_HTTP_HEADER_RETRY_AFTER, "1");
         return 1;
     }
     if (!auth || strncasecmp(auth, "Bearer ", 7) || !auth[7]) {
         fprintf(stderr, "ntlmscope serve: POST /api/v1/events from=%s status=401 error=no token\n",
                 addr);
-        *ret = send_error(conn, 401, "a bearer token is required", "WWW-Authenticate",
-                          "Bearer realm=\"ntlmscope\"");
+        refuse(rq, 401, "a bearer token is required", "WWW-Authenticate",
+               "Bearer realm=\"ntlmscope\"");
         return 1;
     }
     if (!(rd = reader_get(s, err, sizeof(err)))) {
         fprintf(stderr, "ntlmscope serve: %s\n", err);
-        *ret = send_error(conn, 503, "the database cannot be read", MHD_HTTP_HEADER_RETRY_AFTER,
-                          "5");
+        refuse(rq, 503, "the database cannot be read", MHD_HTTP_HEADER_RETRY_AFTER, "5");
         return 1;
     }
     rc = ns_token_check(rd, auth + 7, rq->agent, sizeof(rq->agent));
@@ -489,20 +502,20 @@ static int ingest_begin(struct server *s, struct MHD_Connection *conn, struct re
                 "ntlmscope serve: POST /api/v1/events from=%s status=401 error=invalid or "
                 "revoked token\n",
                 addr);
-        *ret = send_error(conn, 401, "invalid or revoked token", "WWW-Authenticate",
-                          "Bearer realm=\"ntlmscope\", error=\"invalid_token\"");
+        refuse(rq, 401, "invalid or revoked token", "WWW-Authenticate",
+               "Bearer realm=\"ntlmscope\", error=\"invalid_token\"");
         return 1;
     }
     if (clen && ns_parse_int(clen, &len) == NS_OK && (uint64_t)len > s->cfg->max_body) {
-        *ret = send_error(conn, 413, "batch larger than max_body", NULL, NULL);
+        refuse(rq, 413, "batch larger than max_body", NULL, NULL);
         return 1;
     }
     pthread_mutex_lock(&s->stats_lock);
     if (s->inflight >= s->cfg->max_inflight) {
         s->batches_refused++;
         pthread_mutex_unlock(&s->stats_lock);
-        *ret = send_error(conn, 503, "too many batches in flight: retry later",
-                          MHD_HTTP_HEADER_RETRY_AFTER, "2");
+        refuse(rq, 503, "too many batches in flight: retry later", MHD_HTTP_HEADER_RETRY_AFTER,
+               "2");
         return 1;
     }
     s->inflight++;
@@ -736,7 +749,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
     struct server *s = cls;
     struct request *rq = *con_cls;
-    enum MHD_Result ret;
     (void)version;
     if (!rq) {
         int known, route = find_route(method, url, &known);
@@ -749,27 +761,47 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         ns_buf_init(&rq->body, s->cfg->max_body);
         *con_cls = rq;
         if (route < 0) {
-            rq->answered = 1;
-            return known ? send_error(conn, 405, "method not allowed", "Allow",
-                                      strncmp(url, "/api/v1/events", 14) ? "GET" : "POST")
-                         : send_error(conn, 404, "not found", NULL, NULL);
-        }
-        if (route == ROUTE_INGEST && ingest_begin(s, conn, rq, &ret)) {
-            rq->answered = 1;
-            return ret;
+            if (known) {
+                refuse(rq, 405, "method not allowed", "Allow",
+                       strncmp(url, "/api/v1/events", 14) ? "GET" : "POST");
+            } else {
+                refuse(rq, 404, "not found", NULL, NULL);
+            }
+        } else if (route == ROUTE_INGEST) {
+            ingest_begin(s, conn, rq);
         }
         return MHD_YES;
     }
     if (rq->answered) {
-        *upload_size = 0; /* a refused body is read and dropped */
+        *upload_size = 0;
         return MHD_YES;
+    }
+    if (rq->refuse) {
+        /* drop the body, then answer; past the cap, answer at once (the connection closes) */
+        uint64_t cap = (uint64_t)s->cfg->max_body * (rq->refuse == 413 ? 4 : 1);
+        if (*upload_size) {
+            rq->drained += *upload_size;
+            *upload_size = 0;
+            if (rq->drained <= cap) {
+                return MHD_YES;
+            }
+        }
+        rq->answered = 1;
+        return send_error(conn, rq->refuse, rq->refuse_msg, rq->refuse_h, rq->refuse_v);
     }
     if (*upload_size) {
         if (!rq->too_big && ns_buf_add(&rq->body, upload, *upload_size) != NS_OK) {
             rq->too_big = 1;
             ns_buf_free(&rq->body);
         }
+        if (rq->too_big) {
+            rq->drained += *upload_size;
+        }
         *upload_size = 0;
+        if (rq->too_big && rq->drained > (uint64_t)s->cfg->max_body * 4) {
+            rq->answered = 1;
+            return send_error(conn, 413, "batch larger than max_body", NULL, NULL);
+        }
         return MHD_YES;
     }
     rq->answered = 1;
