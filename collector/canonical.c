@@ -72,6 +72,7 @@ int ns_event_from_json(const void *vobj, struct ns_event *ev, char *why, size_t 
 {
     json_t *obj = (json_t *)vobj, *v;
     const char *key;
+    int next = 0; /* agents write the fields in order: try the one after the last first */
     ns_event_reset(ev);
     if (!json_is_integer(json_object_get(obj, CANON_MARK)) ||
         json_integer_value(json_object_get(obj, CANON_MARK)) != 1) {
@@ -80,11 +81,14 @@ int ns_event_from_json(const void *vobj, struct ns_event *ev, char *why, size_t 
     }
     json_object_foreach(obj, key, v)
     {
-        int f = ns_field_by_name(key), rc = NS_OK;
+        int f, rc = NS_OK;
         int64_t n;
         if (!strcmp(key, CANON_MARK) || json_is_null(v)) {
             continue;
         }
+        f = next < NS_F_COUNT && !strcmp(ns_fields[next].name, key) ? next
+                                                                    : ns_field_by_name(key);
+        next = f + 1;
         if (f < 0) {
             snprintf(why, whylen, "unknown field \"%.60s\"", key);
             return NS_EPARSE;
