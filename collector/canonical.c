@@ -86,8 +86,7 @@ int ns_event_from_json(const void *vobj, struct ns_event *ev, char *why, size_t 
         if (!strcmp(key, CANON_MARK) || json_is_null(v)) {
             continue;
         }
-        f = next < NS_F_COUNT && !strcmp(ns_fields[next].name, key) ? next
-                                                                    : ns_field_by_name(key);
+        f = next < NS_F_COUNT && !strcmp(ns_fields[next].name, key) ? next : ns_field_by_name(key);
         next = f + 1;
         if (f < 0) {
             snprintf(why, whylen, "unknown field \"%.60s\"", key);

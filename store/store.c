@@ -57,7 +57,7 @@ _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views
 
 /* Files of the statements prepared on first use, by enum ns_stmt. */
 static const char *const stmt_files[NS_STMT_COUNT] = {
-    "token_add.sql", "token_list.sql", "token_revoke.sql",
+    "token_add.sql",   "token_list.sql", "token_revoke.sql",
     "token_valid.sql", "agent_seen.sql", "agent_list.sql",
 };
 
@@ -106,7 +106,6 @@ struct agg {
     int64_t first_seen;         /* earliest time_created */
     int64_t last_seen;          /* latest time_created */
 };
-
 
 static uint64_t hash_str(uint64_t h, const char *s)
 {
@@ -201,7 +200,6 @@ static void agg_clear(struct agg_table *t)
 /* ========================================================================================== */
 /* The store                                                                                   */
 /* ========================================================================================== */
-
 
 int ns_store_fail(struct ns_store *st, const char *what)
 {
@@ -340,8 +338,8 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
                       size_t errlen)
 {
     struct ns_store *st = calloc(1, sizeof(*st));
-    int rc = NS_OK, flags = readonly ? SQLITE_OPEN_READONLY
-                                     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc = NS_OK,
+        flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     *out = NULL;
     if (!st) {
         snprintf(err, errlen, "out of memory");
@@ -364,8 +362,8 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         int v = 0;
         if ((rc = user_version(st, &v)) == NS_OK && v != NS_SCHEMA_VERSION) {
             snprintf(st->errmsg, sizeof(st->errmsg),
-                     "schema version %d, this ntlmscope reads %d: open it once for writing",
-                     v, NS_SCHEMA_VERSION);
+                     "schema version %d, this ntlmscope reads %d: open it once for writing", v,
+                     NS_SCHEMA_VERSION);
             rc = NS_EDB;
         }
     } else if ((rc = exec_file(st, "open.sql")) != NS_OK || (rc = migrate(st)) != NS_OK ||

@@ -33,21 +33,21 @@ struct agg_table {
 };
 
 struct ns_store {
-    sqlite3 *db;                 /* the connection */
-    sqlite3_stmt *insert_event;  /* sql/event_insert.sql */
-    sqlite3_stmt *upsert_dep;    /* sql/dep_upsert.sql */
-    sqlite3_stmt *upsert_host;   /* sql/host_upsert.sql */
-    sqlite3_stmt *views[NVIEWS]; /* sql/view_*.sql, prepared on first use */
+    sqlite3 *db;                         /* the connection */
+    sqlite3_stmt *insert_event;          /* sql/event_insert.sql */
+    sqlite3_stmt *upsert_dep;            /* sql/dep_upsert.sql */
+    sqlite3_stmt *upsert_host;           /* sql/host_upsert.sql */
+    sqlite3_stmt *views[NVIEWS];         /* sql/view_*.sql, prepared on first use */
     sqlite3_stmt *cached[NS_STMT_COUNT]; /* other statements, prepared on first use */
-    const char *agent;           /* agent of the events being added, or NULL */
-    int batch_limit;             /* events per automatic commit; 0: only ns_store_commit */
-    int readonly;                /* opened with ns_store_open_readonly */
-    int in_batch;                /* a transaction is open */
-    int batch_events;            /* events added to the open batch */
-    struct agg_table deps;       /* dependency rollups of the batch */
-    struct agg_table hosts;      /* host rollups of the batch */
-    struct ns_arena keys;        /* key text of both tables */
-    char errmsg[256];            /* last error */
+    const char *agent;                   /* agent of the events being added, or NULL */
+    int batch_limit;                     /* events per automatic commit; 0: only ns_store_commit */
+    int readonly;                        /* opened with ns_store_open_readonly */
+    int in_batch;                        /* a transaction is open */
+    int batch_events;                    /* events added to the open batch */
+    struct agg_table deps;               /* dependency rollups of the batch */
+    struct agg_table hosts;              /* host rollups of the batch */
+    struct ns_arena keys;                /* key text of both tables */
+    char errmsg[256];                    /* last error */
 };
 
 /* Returns the cached statement for which, preparing it on first use. NULL on error

@@ -15,8 +15,8 @@ void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t m);
 void *__real_realloc(void *p, size_t n);
 
-static long alloc_count;   /* allocations since the counter was armed */
-static long fail_at = -1;  /* the allocation that fails, -1: none */
+static long alloc_count;  /* allocations since the counter was armed */
+static long fail_at = -1; /* the allocation that fails, -1: none */
 
 static int should_fail(void)
 {
@@ -72,8 +72,8 @@ static void make_input(struct ns_buf *xml, struct ns_buf *json)
         char when[40];
         snprintf(when, sizeof(when), "2026-03-12T01:00:0%d.1234567Z", k);
         xml_event(xml, NTLM_PROV, NTLM_CH, k % 2 ? 4020 : 8002, "WS01", k + 1, when, "Username",
-                  "alice", "ClientUserName", "bob", "TargetName", "cifs/fs01.corp", "Unknown",
-                  "x", NULL);
+                  "alice", "ClientUserName", "bob", "TargetName", "cifs/fs01.corp", "Unknown", "x",
+                  NULL);
         ns_buf_printf(json,
                       "{\"system\":{\"provider\":\"Microsoft-Windows-NTLM\",\"event_id\":8001,"
                       "\"time_created\":\"2026-03-12T01:00:0%dZ\",\"event_record_id\":%d,"

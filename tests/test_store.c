@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "ns_sql.h"
 #include "ns_store.h"
 #include "testutil.h"
 
@@ -418,6 +419,155 @@ static void test_unknown_view(void **state)
     tmpdb_remove(&t);
 }
 
+static const char *sql_file(const char *name)
+{
+    for (const struct ns_sql_file *f = ns_sql_files; f->name; f++) {
+        if (!strcmp(f->name, name)) {
+            return f->text;
+        }
+    }
+    fail_msg("no sql/%s", name);
+    return NULL;
+}
+
+static void test_migration_from_v1_keeps_events(void **state)
+{
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    char err[256];
+    json_t *rows;
+    (void)state;
+    tmpdb_make(&t);
+    /* a database as version 1 of ntlmscope left it, with one event */
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql_file("schema.sql"), NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA user_version = 1;"
+                                  "INSERT INTO events (channel, event_id, time_created, record_id,"
+                                  " computer, account) VALUES ('Microsoft-Windows-NTLM/"
+                                  "Operational', 8001, 1773280800000000, 5, 'WS01', 'old');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    rows = view(st, "events", NULL);
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "account")),
+                        "old");
+    json_decref(rows);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), NS_SCHEMA_VERSION);
+    sqlite3_finalize(s);
+    /* the new column and tables exist */
+    assert_int_equal(
+        sqlite3_exec(db, "SELECT agent FROM events; SELECT name FROM token;", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    tmpdb_remove(&t);
+}
+
+static int count_agent(void *ctx, const struct ns_agent_info *a)
+{
+    int *n = ctx;
+    (*n)++;
+    assert_non_null(a->name);
+    return NS_OK;
+}
+
+static void test_tokens(void **state)
+{
+    struct tmpdb t;
+    struct ns_store *st = NULL, *rd = NULL;
+    char err[256], tok[2 * NS_TOKEN_BYTES + 1], tok2[2 * NS_TOKEN_BYTES + 1], name[80];
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int n = 0;
+    (void)state;
+    tmpdb_make(&t);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_token_add(st, "dc01-agent", tok, err, sizeof(err)), NS_OK);
+    assert_int_equal(strlen(tok), 64);
+    assert_int_equal(ns_token_add(st, "dc01-agent", tok2, err, sizeof(err)), NS_EINVAL);
+    assert_int_equal(ns_token_add(st, "bad name;--", tok2, err, sizeof(err)), NS_EINVAL);
+    assert_int_equal(ns_token_add(st, "fs-agent", tok2, err, sizeof(err)), NS_OK);
+    assert_string_not_equal(tok, tok2);
+    /* a reader sees the tokens; the right one names its agent */
+    assert_int_equal(ns_store_open_readonly(&rd, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_token_check(rd, tok, name, sizeof(name)), NS_OK);
+    assert_string_equal(name, "dc01-agent");
+    assert_int_equal(ns_token_check(rd, tok2, name, sizeof(name)), NS_OK);
+    assert_string_equal(name, "fs-agent");
+    tok[0] = tok[0] == 'a' ? 'b' : 'a';
+    assert_int_equal(ns_token_check(rd, tok, name, sizeof(name)), NS_ENOTFOUND);
+    assert_int_equal(ns_token_check(rd, "", name, sizeof(name)), NS_ENOTFOUND);
+    /* revocation applies to the next check */
+    assert_int_equal(ns_token_revoke(st, "fs-agent"), NS_OK);
+    assert_int_equal(ns_token_revoke(st, "fs-agent"), NS_ENOTFOUND);
+    assert_int_equal(ns_token_check(rd, tok2, name, sizeof(name)), NS_ENOTFOUND);
+    assert_int_equal(ns_token_list(st, count_agent, &n), NS_OK);
+    assert_int_equal(n, 2);
+    /* a read-only store never writes */
+    {
+        struct ns_event ev;
+        int dup;
+        ns_event_init(&ev);
+        assert_int_equal(ns_store_add(rd, &ev, &dup), NS_EDB);
+        ns_event_free(&ev);
+    }
+    assert_int_equal(ns_store_close(rd), NS_OK);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    /* only hashes are stored */
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT hash FROM token", -1, &s, NULL), SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *h = (const char *)sqlite3_column_text(s, 0);
+        assert_int_equal(strlen(h), 64);
+        assert_string_not_equal(h, tok2);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    tmpdb_remove(&t);
+}
+
+static void test_sha256_vectors(void **state)
+{
+    static const struct {
+        const char *in;  /* message */
+        const char *out; /* FIPS 180-4 digest */
+    } v[] = {
+        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+    };
+    char hex[65];
+    unsigned char d[32];
+    (void)state;
+    for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+        ns_sha256(v[k].in, strlen(v[k].in), d);
+        ns_hex(d, 32, hex);
+        assert_string_equal(hex, v[k].out);
+    }
+    /* a million 'a' crosses many blocks */
+    {
+        char *m = malloc(1000000);
+        assert_non_null(m);
+        memset(m, 'a', 1000000);
+        ns_sha256(m, 1000000, d);
+        ns_hex(d, 32, hex);
+        assert_string_equal(hex,
+                            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+        free(m);
+    }
+    assert_true(ns_consttime_eq("abc", "abc", 3));
+    assert_false(ns_consttime_eq("abc", "abd", 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +576,9 @@ int main(void)
         cmocka_unit_test(test_view_keys),
         cmocka_unit_test(test_schema_version_checked),
         cmocka_unit_test(test_unknown_view),
+        cmocka_unit_test(test_migration_from_v1_keeps_events),
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_sha256_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,20 +10,20 @@
 
 /* Everything `serve` can be told, by flag or config file. */
 struct ns_server_config {
-    const char *db;             /* database path */
-    const char *listen;         /* HOST:PORT ("127.0.0.1:8080"); port 0 picks a free one */
-    const char *tls_cert;       /* PEM certificate file, or NULL for plain HTTP */
-    const char *tls_key;        /* PEM key file */
-    int insecure_http;          /* allow plain HTTP on a non-loopback address */
-    size_t max_body;            /* request body bytes (compressed) */
-    size_t max_inflated;        /* body bytes after gzip */
-    unsigned max_connections;   /* connections at once */
+    const char *db;              /* database path */
+    const char *listen;          /* HOST:PORT ("127.0.0.1:8080"); port 0 picks a free one */
+    const char *tls_cert;        /* PEM certificate file, or NULL for plain HTTP */
+    const char *tls_key;         /* PEM key file */
+    int insecure_http;           /* allow plain HTTP on a non-loopback address */
+    size_t max_body;             /* request body bytes (compressed) */
+    size_t max_inflated;         /* body bytes after gzip */
+    unsigned max_connections;    /* connections at once */
     unsigned per_ip_connections; /* connections at once from one address */
-    unsigned timeout;           /* idle connection timeout, seconds */
-    unsigned max_inflight;      /* ingest requests processed at once; more get 503 */
-    unsigned rate_per_ip;       /* requests per second per address; more get 429 (0: off) */
-    unsigned lock_wait;         /* seconds a batch waits for the writer before 503 */
-    const char *port_file;      /* write the bound port here once listening (tests) */
+    unsigned timeout;            /* idle connection timeout, seconds */
+    unsigned max_inflight;       /* ingest requests processed at once; more get 503 */
+    unsigned rate_per_ip;        /* requests per second per address; more get 429 (0: off) */
+    unsigned lock_wait;          /* seconds a batch waits for the writer before 503 */
+    const char *port_file;       /* write the bound port here once listening (tests) */
 };
 
 /* Fills the defaults. */

@@ -67,7 +67,8 @@ int ns_cli_config(const char *cmd, const char *path, const struct ns_opt *opts,
         *eq = '\0';
         key = trim(p);
         val = trim(eq + 1);
-        if (strlen(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[strlen(val) - 1] == val[0]) {
+        if (strlen(val) >= 2 && (val[0] == '"' || val[0] == '\'') &&
+            val[strlen(val) - 1] == val[0]) {
             val[strlen(val) - 1] = '\0';
             val++;
         }
@@ -246,7 +247,7 @@ int ns_cmd_token(int argc, char **argv)
     if (n < 0) {
         return 2;
     }
-    if (n == 0 || (!strcmp(pos[0], "list") ? n != 1
+    if (n == 0 || (!strcmp(pos[0], "list")                                 ? n != 1
                    : (!strcmp(pos[0], "add") || !strcmp(pos[0], "revoke")) ? n != 2
                                                                            : 1)) {
         fputs("usage: ntlmscope token add NAME | list | revoke NAME [--db FILE]\n", stderr);

@@ -26,10 +26,10 @@
 
 #include "ns_report.h"
 
-#define READERS 4           /* read-only connections kept open */
-#define REJECTS_LISTED 100  /* rejected events listed in one answer */
-#define RATE_SLOTS 1024     /* addresses tracked by the rate limiter */
-#define LATENCY_BUCKETS 9   /* ingest latency histogram */
+#define READERS 4          /* read-only connections kept open */
+#define REJECTS_LISTED 100 /* rejected events listed in one answer */
+#define RATE_SLOTS 1024    /* addresses tracked by the rate limiter */
+#define LATENCY_BUCKETS 9  /* ingest latency histogram */
 
 static const double latency_bounds[LATENCY_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
                                                        0.25,  0.5,  1.0,   5.0};
@@ -60,22 +60,22 @@ struct rate_slot {
 };
 
 struct server {
-    const struct ns_server_config *cfg; /* configuration */
-    struct MHD_Daemon *daemon;          /* libmicrohttpd */
-    pthread_mutex_t writer_lock;        /* one batch at a time */
-    struct ns_store *writer;            /* the writing connection */
-    pthread_mutex_t readers_lock;       /* guards readers[] */
-    struct ns_store *readers[READERS];  /* idle read-only connections */
-    int nreaders;                       /* how many are in readers[] */
-    pthread_mutex_t stats_lock;         /* guards everything below */
-    unsigned inflight;                  /* ingest requests being handled */
-    uint64_t accepted, duplicates, skipped, rejected; /* events */
+    const struct ns_server_config *cfg;                /* configuration */
+    struct MHD_Daemon *daemon;                         /* libmicrohttpd */
+    pthread_mutex_t writer_lock;                       /* one batch at a time */
+    struct ns_store *writer;                           /* the writing connection */
+    pthread_mutex_t readers_lock;                      /* guards readers[] */
+    struct ns_store *readers[READERS];                 /* idle read-only connections */
+    int nreaders;                                      /* how many are in readers[] */
+    pthread_mutex_t stats_lock;                        /* guards everything below */
+    unsigned inflight;                                 /* ingest requests being handled */
+    uint64_t accepted, duplicates, skipped, rejected;  /* events */
     uint64_t batches_ok, batches_bad, batches_refused; /* batches by outcome */
-    uint64_t latency_count[LATENCY_BUCKETS + 1]; /* ingest latency histogram */
-    double latency_sum;                 /* seconds */
-    uint64_t latency_n;                 /* observations */
-    struct rate_slot rate[RATE_SLOTS];  /* rate limiter */
-    time_t started;                     /* start time */
+    uint64_t latency_count[LATENCY_BUCKETS + 1];       /* ingest latency histogram */
+    double latency_sum;                                /* seconds */
+    uint64_t latency_n;                                /* observations */
+    struct rate_slot rate[RATE_SLOTS];                 /* rate limiter */
+    time_t started;                                    /* start time */
 };
 
 /* Per-request context, freed in the completed callback. */
@@ -182,8 +182,7 @@ static int rate_limited(struct server *s, const char *addr)
 /* ========================================================================================== */
 
 static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned status, const char *type,
-                                const char *body, size_t len, const char *hname,
-                                const char *hvalue)
+                                const char *body, size_t len, const char *hname, const char *hvalue)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -210,8 +209,8 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
     enum MHD_Result ret;
     json_decref(obj);
     if (!text) {
-        return send_buf(conn, 500, "application/json", "{\"error\":\"out of memory\"}", 25,
-                        NULL, NULL);
+        return send_buf(conn, 500, "application/json", "{\"error\":\"out of memory\"}", 25, NULL,
+                        NULL);
     }
     ret = send_buf(conn, status, "application/json", text, strlen(text), hname, hvalue);
     free(text);
@@ -219,8 +218,8 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
 }
 
 /* Sends {"error": message} with a status. */
-static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
-                                  const char *message, const char *hname, const char *hvalue)
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, const char *message,
+                                  const char *hname, const char *hvalue)
 {
     return send_json(conn, status, json_pack("{ss}", "error", message), hname, hvalue);
 }
@@ -231,8 +230,8 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
 
 /* Rejected events of a batch, for the answer. */
 struct reject_list {
-    json_t *items;   /* [{"where":..., "why":...}] */
-    uint64_t more;   /* rejections not listed */
+    json_t *items; /* [{"where":..., "why":...}] */
+    uint64_t more; /* rejections not listed */
 };
 
 static void collect_reject(void *ctx, const char *source, const char *where, const char *why)
@@ -421,8 +420,8 @@ static enum MHD_Result ingest(struct server *s, struct MHD_Connection *conn, str
             "accepted=%llu duplicates=%llu skipped=%llu rejected=%llu ms=%.1f%s%s\n",
             rq->agent, addr, status, rq->body.len, (unsigned long long)in.n.stored,
             (unsigned long long)in.n.duplicates, (unsigned long long)in.n.skipped,
-            (unsigned long long)in.n.rejected, (now_s() - rq->t0) * 1000,
-            err[0] ? " error=" : "", err);
+            (unsigned long long)in.n.rejected, (now_s() - rq->t0) * 1000, err[0] ? " error=" : "",
+            err);
     ns_buf_free(&inflated);
     if (status == 200) {
         return send_json(conn, 200,
@@ -436,8 +435,7 @@ static enum MHD_Result ingest(struct server *s, struct MHD_Connection *conn, str
         ret = send_json(conn, 400,
                         json_pack("{ss so sI}", "error",
                                   err[0] ? err : "malformed batch: nothing of it was stored",
-                                  "rejected", rl.items, "rejected_not_listed",
-                                  (json_int_t)rl.more),
+                                  "rejected", rl.items, "rejected_not_listed", (json_int_t)rl.more),
                         NULL, NULL);
         return ret;
     }
@@ -528,8 +526,7 @@ static int ingest_begin(struct server *s, struct MHD_Connection *conn, struct re
 /* GET routes                                                                                  */
 /* ========================================================================================== */
 
-static enum MHD_Result get_health(struct server *s, struct MHD_Connection *conn,
-                                  struct request *rq)
+static enum MHD_Result get_health(struct server *s, struct MHD_Connection *conn, struct request *rq)
 {
     char err[256];
     struct ns_store *rd = reader_get(s, err, sizeof(err));
@@ -650,8 +647,8 @@ static enum MHD_Result get_metrics(struct server *s, struct MHD_Connection *conn
     return ret;
 }
 
-static enum MHD_Result get_view(struct server *s, struct MHD_Connection *conn,
-                                struct request *rq, const char *url)
+static enum MHD_Result get_view(struct server *s, struct MHD_Connection *conn, struct request *rq,
+                                const char *url)
 {
     const char *name = url + strlen("/api/v1/views/");
     const char *since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
@@ -925,8 +922,8 @@ int ns_server_run(const struct ns_server_config *cfg)
     struct sockaddr_storage sa;
     char err[512], *cert = NULL, *key = NULL;
     int loopback = 0, exit_code = 1, sig = 0;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
     sigset_t set;
     const union MHD_DaemonInfo *info;
     unsigned port = 0;
@@ -991,12 +988,12 @@ int ns_server_run(const struct ns_server_config *cfg)
             MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
             MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
     } else {
-        s->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-            MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-            cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
-            MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-            MHD_OPTION_END);
+        s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
+                                     (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+                                     cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                     cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+                                     cfg->timeout, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                                     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
     }
     if (!s->daemon) {
         fprintf(stderr, "ntlmscope serve: cannot listen on %s: %s\n", cfg->listen,
@@ -1017,8 +1014,7 @@ int ns_server_run(const struct ns_server_config *cfg)
         }
     }
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
-        fputs("ntlmscope serve: SIGHUP ignored (tokens and revocations apply at once)\n",
-              stderr);
+        fputs("ntlmscope serve: SIGHUP ignored (tokens and revocations apply at once)\n", stderr);
     }
     fprintf(stderr, "ntlmscope serve: %s: no new connections; finishing the batches in flight\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");

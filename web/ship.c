@@ -28,9 +28,9 @@
 
 #include "cli.h"
 
-#define MAX_STATE 4096      /* files remembered in the progress state */
-#define MAX_SPOOL 100000    /* batches waiting in the spool */
-#define BACKOFF_MAX 60.0    /* seconds between retries at most */
+#define MAX_STATE 4096   /* files remembered in the progress state */
+#define MAX_SPOOL 100000 /* batches waiting in the spool */
+#define BACKOFF_MAX 60.0 /* seconds between retries at most */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -42,23 +42,23 @@ static void on_stop_signal(int sig)
 
 /* Progress of one file. */
 struct file_state {
-    char *path;          /* as named on the command line or found in the watched folder */
-    uint64_t dev, ino;   /* identity: a replaced file starts over */
-    uint64_t done;       /* events (and skipped/rejected records) handled and spooled */
-    uint64_t size;       /* file size when it was last read to its end, 0 if never */
+    char *path;        /* as named on the command line or found in the watched folder */
+    uint64_t dev, ino; /* identity: a replaced file starts over */
+    uint64_t done;     /* events (and skipped/rejected records) handled and spooled */
+    uint64_t size;     /* file size when it was last read to its end, 0 if never */
 };
 
 struct agent {
-    const char *url;        /* server URL + /api/v1/events */
-    const char *spool;      /* spool directory */
-    const char *ca_file;    /* CA bundle, or NULL for the system's */
-    char auth[200];         /* "Authorization: Bearer ..." */
-    int batch_events;       /* events per batch */
-    double max_retry;       /* seconds of failed delivery before giving up; 0: forever */
-    CURL *curl;             /* one handle, connections reused */
+    const char *url;     /* server URL + /api/v1/events */
+    const char *spool;   /* spool directory */
+    const char *ca_file; /* CA bundle, or NULL for the system's */
+    char auth[200];      /* "Authorization: Bearer ..." */
+    int batch_events;    /* events per batch */
+    double max_retry;    /* seconds of failed delivery before giving up; 0: forever */
+    CURL *curl;          /* one handle, connections reused */
     struct file_state files[MAX_STATE]; /* progress */
-    int nfiles;             /* used entries */
-    uint64_t next_seq;      /* number of the next spooled batch */
+    int nfiles;                         /* used entries */
+    uint64_t next_seq;                  /* number of the next spooled batch */
     /* the file being read */
     struct file_state *cur; /* its state */
     uint64_t pos;           /* records handled in this file so far */
@@ -68,8 +68,8 @@ struct agent {
     int fatal;              /* delivery gave up (token refused, server gone too long) */
     /* totals */
     uint64_t read, shipped, accepted, duplicates, skipped, rejected, batches, failed_batches;
-    int tty;                /* stderr is a terminal */
-    double last_progress;   /* time of the last progress line */
+    int tty;              /* stderr is a terminal */
+    double last_progress; /* time of the last progress line */
 };
 
 static double now_s(void)
@@ -366,7 +366,7 @@ static enum send_result send_one(struct agent *a, const char *path, char *why, s
     } else {
         snprintf(why, whylen, "HTTP %ld: %.300s", status,
                  answer.data ? answer.data : "(no answer)");
-        res = status == 401 || status == 403 ? SEND_FATAL
+        res = status == 401 || status == 403                    ? SEND_FATAL
               : status == 400 || status == 413 || status == 415 ? SEND_BAD_BATCH
                                                                 : SEND_RETRY;
     }
@@ -569,10 +569,10 @@ static int ship_file(struct agent *a, const char *path)
 
 /* What a poll saw of a file. */
 struct seen {
-    char *path;     /* full path */
-    off_t size;     /* size at the last poll */
-    time_t mtime;   /* modification time at the last poll */
-    int stable;     /* polls in a row without change */
+    char *path;   /* full path */
+    off_t size;   /* size at the last poll */
+    time_t mtime; /* modification time at the last poll */
+    int stable;   /* polls in a row without change */
 };
 
 static int watch(struct agent *a, const char *dir, unsigned interval, int once)
@@ -674,16 +674,12 @@ int ns_cmd_ship(int argc, char **argv)
                *batch = NULL, *interval = NULL, *max_retry = NULL;
     int once = 0, npos, exit_code = 0, lockfd = -1;
     char *files[4096], token[160], url[2048], lockpath[4200];
-    struct ns_opt opts[] = {{"--server", NS_OPT_STR, &server},
-                            {"--token-file", NS_OPT_STR, &token_file},
-                            {"--spool", NS_OPT_STR, &spool},
-                            {"--ca-file", NS_OPT_STR, &ca},
-                            {"--watch", NS_OPT_STR, &watch_dir},
-                            {"--batch", NS_OPT_STR, &batch},
-                            {"--interval", NS_OPT_STR, &interval},
-                            {"--max-retry", NS_OPT_STR, &max_retry},
-                            {"--once", NS_OPT_FLAG, &once},
-                            {NULL, NS_OPT_STR, NULL}};
+    struct ns_opt opts[] = {
+        {"--server", NS_OPT_STR, &server},     {"--token-file", NS_OPT_STR, &token_file},
+        {"--spool", NS_OPT_STR, &spool},       {"--ca-file", NS_OPT_STR, &ca},
+        {"--watch", NS_OPT_STR, &watch_dir},   {"--batch", NS_OPT_STR, &batch},
+        {"--interval", NS_OPT_STR, &interval}, {"--max-retry", NS_OPT_STR, &max_retry},
+        {"--once", NS_OPT_FLAG, &once},        {NULL, NS_OPT_STR, NULL}};
     struct agent *a;
     int64_t v;
     unsigned every = 10;
@@ -744,14 +740,14 @@ int ns_cmd_ship(int argc, char **argv)
              (int)(strlen(server) - (server[strlen(server) - 1] == '/')), server);
     a->url = url;
     a->ca_file = ca;
-    spool = spool ? spool : getenv("NTLMSCOPE_SPOOL") ? getenv("NTLMSCOPE_SPOOL")
-                                                       : "ntlmscope-spool";
+    spool = spool                       ? spool
+            : getenv("NTLMSCOPE_SPOOL") ? getenv("NTLMSCOPE_SPOOL")
+                                        : "ntlmscope-spool";
     a->spool = spool;
     a->tty = isatty(STDERR_FILENO);
     ns_buf_init(&a->batch, 256u << 20);
     if (mkdir(spool, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "ntlmscope ship: cannot create the spool %s: %s\n", spool,
-                strerror(errno));
+        fprintf(stderr, "ntlmscope ship: cannot create the spool %s: %s\n", spool, strerror(errno));
         exit_code = 1;
         goto out;
     }
@@ -819,21 +815,20 @@ int ns_cmd_ship(int argc, char **argv)
             flush_spool(a);
         }
     }
-summary:
-    {
-        static uint64_t left[MAX_SPOOL];
-        size_t pending = list_spool(a, left, MAX_SPOOL);
-        printf("shipped %llu events in %llu batches: %llu accepted, %llu duplicate, %llu "
-               "skipped (not NTLM), %llu rejected; %zu batch%s waiting in %s%s\n",
-               (unsigned long long)a->shipped, (unsigned long long)a->batches,
-               (unsigned long long)a->accepted, (unsigned long long)a->duplicates,
-               (unsigned long long)a->skipped, (unsigned long long)a->rejected, pending,
-               pending == 1 ? "" : "es", spool,
-               a->failed_batches ? " (some batches were refused by the server)" : "");
-        if (pending || a->failed_batches || a->fatal || stop_requested) {
-            exit_code = 1;
-        }
+summary : {
+    static uint64_t left[MAX_SPOOL];
+    size_t pending = list_spool(a, left, MAX_SPOOL);
+    printf("shipped %llu events in %llu batches: %llu accepted, %llu duplicate, %llu "
+           "skipped (not NTLM), %llu rejected; %zu batch%s waiting in %s%s\n",
+           (unsigned long long)a->shipped, (unsigned long long)a->batches,
+           (unsigned long long)a->accepted, (unsigned long long)a->duplicates,
+           (unsigned long long)a->skipped, (unsigned long long)a->rejected, pending,
+           pending == 1 ? "" : "es", spool,
+           a->failed_batches ? " (some batches were refused by the server)" : "");
+    if (pending || a->failed_batches || a->fatal || stop_requested) {
+        exit_code = 1;
     }
+}
 out:
     if (a->curl) {
         curl_easy_cleanup(a->curl);
