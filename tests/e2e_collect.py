@@ -151,6 +151,9 @@ def main():
     # --- the data set: the core tests' files plus a simulated domain --------------------------
     demo = path("demo.xml")
     run("demo", "--xml", demo, "--days", "10", "--seed", "3", "--end", "2026-11-20")
+    # a larger file for the kill tests, so delivery is still under way when the kill comes
+    big = path("big.xml")
+    run("demo", "--xml", big, "--days", "40", "--seed", "4", "--end", "2026-11-20")
     core = [os.path.join(DATA, f) for f in ("seeds-000-examples.json", "seed-001-8002.json",
                                            "seed-002-8003.json", "seed-004-8002-raw.xml")]
     core += [os.path.join(SAMPLES, "grouppolicy-4001-8001.evtx"),
@@ -257,7 +260,7 @@ def main():
     tok, tokfile = token(db2, "crash")
     srv = Server(db2).start()
     ship = subprocess.Popen([BIN, "ship", "--server", srv.url, "--token-file", tokfile, "--spool",
-                             path("spool-crash"), "--batch", "200", "--max-retry", "120", demo],
+                             path("spool-crash"), "--batch", "100", "--max-retry", "120", big],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     PROCS.append(ship)
     check("delivery under way before the kill",
@@ -268,9 +271,9 @@ def main():
     out, err = ship.communicate(timeout=300)
     check("the agent survives the server's death and finishes (exit 0)", ship.returncode == 0,
           err[-500:])
-    demo_events = count_events_file(demo)
-    check("nothing lost, nothing twice: every demo event stored once",
-          count_events(db2) == demo_events, (count_events(db2), demo_events))
+    big_events = count_events_file(big)
+    check("nothing lost, nothing twice: every event stored once",
+          count_events(db2) == big_events, (count_events(db2), big_events))
     srv.stop()
 
     # --- the agent killed mid-file, then restarted ---------------------------------------------
@@ -278,7 +281,7 @@ def main():
     tok, tokfile = token(db3, "resume")
     srv = Server(db3).start()
     argv = [BIN, "ship", "--server", srv.url, "--token-file", tokfile, "--spool",
-            path("spool-resume"), "--batch", "200", demo]
+            path("spool-resume"), "--batch", "100", big]
     ship = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     PROCS.append(ship)
     check("delivery under way before the agent is killed",
@@ -288,11 +291,11 @@ def main():
     at_kill = srv.metric("ntlmscope_events_accepted_total")
     r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     check("the restarted agent finishes (exit 0)", r.returncode == 0, r.stderr[-500:])
-    check("counts exact after the restart", count_events(db3) == demo_events,
-          (count_events(db3), demo_events))
+    check("counts exact after the restart", count_events(db3) == big_events,
+          (count_events(db3), big_events))
     dups = srv.metric("ntlmscope_events_duplicate_total")
     check("it resumed instead of re-sending the file (<= 1 batch repeated)",
-          dups <= 200 and at_kill < demo_events, (dups, at_kill))
+          dups <= 100 and at_kill < big_events, (dups, at_kill))
     r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     check("a third run sends nothing (the file is done)",
           r.returncode == 0 and "shipped 0 events" in r.stdout, r.stdout)
