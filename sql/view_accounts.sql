@@ -1,14 +1,50 @@
 -- View `accounts`: who authenticates with NTLM, with how many clients and targets.
-SELECT NULLIF(account, '') AS account,
-       NULLIF(domain, '') AS domain,
-       SUM(events) AS events,
-       SUM(ntlmv1_events) AS ntlmv1_events,
-       COUNT(DISTINCT NULLIF(client, '')) AS clients,
-       COUNT(DISTINCT NULLIF(target, '')) AS targets,
-       MIN(first_seen) AS first_seen,
-       MAX(last_seen) AS last_seen
-FROM dep_daily
-WHERE day BETWEEN :since AND :until
-GROUP BY account, domain
-ORDER BY events DESC, account, domain
-LIMIT :limit;
+-- Common parameters of the views: :since, :until (day numbers, inclusive), :limit, :offset;
+-- :q (a LIKE pattern, escaped by the caller) searched in the text columns; :sort (a column
+-- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
+-- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
+-- _total (all rows before :limit and :offset) is read by the store and never shown.
+WITH v AS (
+    SELECT NULLIF(account, '') AS account,
+           NULLIF(domain, '') AS domain,
+           SUM(events) AS events,
+           SUM(ntlmv1_events) AS ntlmv1_events,
+           COUNT(DISTINCT NULLIF(client, '')) AS clients,
+           COUNT(DISTINCT NULLIF(target, '')) AS targets,
+           MIN(first_seen) AS first_seen,
+           MAX(last_seen) AS last_seen
+    FROM dep_daily
+    WHERE day BETWEEN :since AND :until
+      AND (:client IS NULL OR client = :client)
+      AND (:account IS NULL OR account = :account)
+      AND (:domain IS NULL OR domain = :domain)
+      AND (:process IS NULL OR process = :process)
+      AND (:target IS NULL OR target = :target)
+      AND (:service IS NULL OR target_service = :service)
+      AND (:reason_id IS NULL OR reason_id = CASE WHEN :reason_id = '' THEN -1 ELSE :reason_id END)
+      AND (:version IS NULL OR ntlm_version = :version)
+    GROUP BY account, domain
+)
+SELECT *, COUNT(*) OVER () AS _total
+FROM v
+WHERE (:q IS NULL OR account LIKE :q ESCAPE '\'
+       OR domain LIKE :q ESCAPE '\')
+ORDER BY
+         CASE WHEN :sort = 'account' AND :desc = 0 THEN account END ASC,
+         CASE WHEN :sort = 'account' AND :desc = 1 THEN account END DESC,
+         CASE WHEN :sort = 'domain' AND :desc = 0 THEN domain END ASC,
+         CASE WHEN :sort = 'domain' AND :desc = 1 THEN domain END DESC,
+         CASE WHEN :sort = 'events' AND :desc = 0 THEN events END ASC,
+         CASE WHEN :sort = 'events' AND :desc = 1 THEN events END DESC,
+         CASE WHEN :sort = 'ntlmv1_events' AND :desc = 0 THEN ntlmv1_events END ASC,
+         CASE WHEN :sort = 'ntlmv1_events' AND :desc = 1 THEN ntlmv1_events END DESC,
+         CASE WHEN :sort = 'clients' AND :desc = 0 THEN clients END ASC,
+         CASE WHEN :sort = 'clients' AND :desc = 1 THEN clients END DESC,
+         CASE WHEN :sort = 'targets' AND :desc = 0 THEN targets END ASC,
+         CASE WHEN :sort = 'targets' AND :desc = 1 THEN targets END DESC,
+         CASE WHEN :sort = 'first_seen' AND :desc = 0 THEN first_seen END ASC,
+         CASE WHEN :sort = 'first_seen' AND :desc = 1 THEN first_seen END DESC,
+         CASE WHEN :sort = 'last_seen' AND :desc = 0 THEN last_seen END ASC,
+         CASE WHEN :sort = 'last_seen' AND :desc = 1 THEN last_seen END DESC,
+         events DESC, account, domain
+LIMIT :limit OFFSET :offset;

@@ -1,4 +1,6 @@
--- View `events`: every canonical field of the raw events in a time range.
+-- View `events`: every canonical field of the raw events in a time range. The filters of a
+-- dependency row select the events behind it: client and target match the short host name
+-- (what the rollups keep) or the address; names compare without case; '' is an absent value.
 SELECT channel,
        provider,
        event_id,
@@ -65,5 +67,25 @@ SELECT channel,
        extra
 FROM events
 WHERE time_created >= :since_us AND time_created < :until_us
-ORDER BY time_created, computer, record_id
-LIMIT :limit;
+  AND (:client IS NULL
+       OR upper(CASE WHEN instr(client_machine, '.') > 0
+                     THEN substr(client_machine, 1, instr(client_machine, '.') - 1)
+                     ELSE client_machine END) = upper(:client)
+       OR client_machine = :client OR client_ip = :client
+       OR (:client = '' AND client_machine IS NULL AND client_ip IS NULL))
+  AND (:target IS NULL
+       OR upper(CASE WHEN instr(target_machine, '.') > 0
+                     THEN substr(target_machine, 1, instr(target_machine, '.') - 1)
+                     ELSE target_machine END) = upper(:target)
+       OR target_machine = :target OR target_ip = :target
+       OR (:target = '' AND target_machine IS NULL AND target_ip IS NULL))
+  AND (:account IS NULL OR COALESCE(account, '') = :account COLLATE NOCASE)
+  AND (:domain IS NULL OR COALESCE(account_domain, '') = :domain COLLATE NOCASE)
+  AND (:process IS NULL OR COALESCE(process_name, '') = :process COLLATE NOCASE)
+  AND (:service IS NULL OR COALESCE(target_service, '') = :service COLLATE NOCASE)
+  AND (:reason_id IS NULL OR COALESCE(reason_id, -1) = CAST(:reason_id AS INTEGER)
+       OR (:reason_id = '' AND reason_id IS NULL))
+  AND (:version IS NULL OR COALESCE(ntlm_version, '') = :version)
+  AND (:computer IS NULL OR computer = :computer COLLATE NOCASE)
+ORDER BY CASE WHEN :desc = 1 THEN -time_created ELSE time_created END, computer, record_id
+LIMIT :limit OFFSET :offset;

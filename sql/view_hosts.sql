@@ -1,11 +1,34 @@
 -- View `hosts`: the machines whose logs reached ntlmscope, their roles and last report.
-SELECT computer,
-       group_concat(DISTINCT role) AS roles,
-       SUM(events) AS events,
-       MIN(first_seen) AS first_seen,
-       MAX(last_seen) AS last_seen
-FROM host_daily
-WHERE day BETWEEN :since AND :until
-GROUP BY computer
-ORDER BY last_seen DESC, computer
-LIMIT :limit;
+-- Common parameters of the views: :since, :until (day numbers, inclusive), :limit, :offset;
+-- :q (a LIKE pattern, escaped by the caller) searched in the text columns; :sort (a column
+-- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
+-- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
+-- _total (all rows before :limit and :offset) is read by the store and never shown.
+WITH v AS (
+    SELECT computer,
+           group_concat(DISTINCT role) AS roles,
+           SUM(events) AS events,
+           MIN(first_seen) AS first_seen,
+           MAX(last_seen) AS last_seen
+    FROM host_daily
+    WHERE day BETWEEN :since AND :until
+      AND (:computer IS NULL OR computer = :computer COLLATE NOCASE)
+    GROUP BY computer
+)
+SELECT *, COUNT(*) OVER () AS _total
+FROM v
+WHERE (:q IS NULL OR computer LIKE :q ESCAPE '\'
+       OR roles LIKE :q ESCAPE '\')
+ORDER BY
+         CASE WHEN :sort = 'computer' AND :desc = 0 THEN computer END ASC,
+         CASE WHEN :sort = 'computer' AND :desc = 1 THEN computer END DESC,
+         CASE WHEN :sort = 'roles' AND :desc = 0 THEN roles END ASC,
+         CASE WHEN :sort = 'roles' AND :desc = 1 THEN roles END DESC,
+         CASE WHEN :sort = 'events' AND :desc = 0 THEN events END ASC,
+         CASE WHEN :sort = 'events' AND :desc = 1 THEN events END DESC,
+         CASE WHEN :sort = 'first_seen' AND :desc = 0 THEN first_seen END ASC,
+         CASE WHEN :sort = 'first_seen' AND :desc = 1 THEN first_seen END DESC,
+         CASE WHEN :sort = 'last_seen' AND :desc = 0 THEN last_seen END ASC,
+         CASE WHEN :sort = 'last_seen' AND :desc = 1 THEN last_seen END DESC,
+         last_seen DESC, computer
+LIMIT :limit OFFSET :offset;

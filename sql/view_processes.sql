@@ -1,11 +1,40 @@
 -- View `processes`: which programs use NTLM, for how many accounts on how many hosts.
-SELECT NULLIF(process, '') AS process,
-       SUM(events) AS events,
-       COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
-       COUNT(DISTINCT NULLIF(client, '')) AS hosts,
-       SUM(ntlmv1_events) AS ntlmv1_events
-FROM dep_daily
-WHERE day BETWEEN :since AND :until
-GROUP BY process
-ORDER BY events DESC, process
-LIMIT :limit;
+-- Common parameters of the views: :since, :until (day numbers, inclusive), :limit, :offset;
+-- :q (a LIKE pattern, escaped by the caller) searched in the text columns; :sort (a column
+-- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
+-- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
+-- _total (all rows before :limit and :offset) is read by the store and never shown.
+WITH v AS (
+    SELECT NULLIF(process, '') AS process,
+           SUM(events) AS events,
+           COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
+           COUNT(DISTINCT NULLIF(client, '')) AS hosts,
+           SUM(ntlmv1_events) AS ntlmv1_events
+    FROM dep_daily
+    WHERE day BETWEEN :since AND :until
+      AND (:client IS NULL OR client = :client)
+      AND (:account IS NULL OR account = :account)
+      AND (:domain IS NULL OR domain = :domain)
+      AND (:process IS NULL OR process = :process)
+      AND (:target IS NULL OR target = :target)
+      AND (:service IS NULL OR target_service = :service)
+      AND (:reason_id IS NULL OR reason_id = CASE WHEN :reason_id = '' THEN -1 ELSE :reason_id END)
+      AND (:version IS NULL OR ntlm_version = :version)
+    GROUP BY process
+)
+SELECT *, COUNT(*) OVER () AS _total
+FROM v
+WHERE (:q IS NULL OR process LIKE :q ESCAPE '\')
+ORDER BY
+         CASE WHEN :sort = 'process' AND :desc = 0 THEN process END ASC,
+         CASE WHEN :sort = 'process' AND :desc = 1 THEN process END DESC,
+         CASE WHEN :sort = 'events' AND :desc = 0 THEN events END ASC,
+         CASE WHEN :sort = 'events' AND :desc = 1 THEN events END DESC,
+         CASE WHEN :sort = 'accounts' AND :desc = 0 THEN accounts END ASC,
+         CASE WHEN :sort = 'accounts' AND :desc = 1 THEN accounts END DESC,
+         CASE WHEN :sort = 'hosts' AND :desc = 0 THEN hosts END ASC,
+         CASE WHEN :sort = 'hosts' AND :desc = 1 THEN hosts END DESC,
+         CASE WHEN :sort = 'ntlmv1_events' AND :desc = 0 THEN ntlmv1_events END ASC,
+         CASE WHEN :sort = 'ntlmv1_events' AND :desc = 1 THEN ntlmv1_events END DESC,
+         events DESC, process
+LIMIT :limit OFFSET :offset;

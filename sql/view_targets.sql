@@ -1,13 +1,48 @@
 -- View `targets`: where NTLM goes: servers and services, with who reaches them.
-SELECT NULLIF(target, '') AS target,
-       NULLIF(target_service, '') AS target_service,
-       NULLIF(MAX(target_ip), '') AS target_ip,
-       SUM(events) AS events,
-       COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
-       COUNT(DISTINCT NULLIF(client, '')) AS clients,
-       SUM(ntlmv1_events) AS ntlmv1_events
-FROM dep_daily
-WHERE day BETWEEN :since AND :until
-GROUP BY target, target_service
-ORDER BY events DESC, target, target_service
-LIMIT :limit;
+-- Common parameters of the views: :since, :until (day numbers, inclusive), :limit, :offset;
+-- :q (a LIKE pattern, escaped by the caller) searched in the text columns; :sort (a column
+-- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
+-- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
+-- _total (all rows before :limit and :offset) is read by the store and never shown.
+WITH v AS (
+    SELECT NULLIF(target, '') AS target,
+           NULLIF(target_service, '') AS target_service,
+           NULLIF(MAX(target_ip), '') AS target_ip,
+           SUM(events) AS events,
+           COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
+           COUNT(DISTINCT NULLIF(client, '')) AS clients,
+           SUM(ntlmv1_events) AS ntlmv1_events
+    FROM dep_daily
+    WHERE day BETWEEN :since AND :until
+      AND (:client IS NULL OR client = :client)
+      AND (:account IS NULL OR account = :account)
+      AND (:domain IS NULL OR domain = :domain)
+      AND (:process IS NULL OR process = :process)
+      AND (:target IS NULL OR target = :target)
+      AND (:service IS NULL OR target_service = :service)
+      AND (:reason_id IS NULL OR reason_id = CASE WHEN :reason_id = '' THEN -1 ELSE :reason_id END)
+      AND (:version IS NULL OR ntlm_version = :version)
+    GROUP BY target, target_service
+)
+SELECT *, COUNT(*) OVER () AS _total
+FROM v
+WHERE (:q IS NULL OR target LIKE :q ESCAPE '\'
+       OR target_service LIKE :q ESCAPE '\'
+       OR target_ip LIKE :q ESCAPE '\')
+ORDER BY
+         CASE WHEN :sort = 'target' AND :desc = 0 THEN target END ASC,
+         CASE WHEN :sort = 'target' AND :desc = 1 THEN target END DESC,
+         CASE WHEN :sort = 'target_service' AND :desc = 0 THEN target_service END ASC,
+         CASE WHEN :sort = 'target_service' AND :desc = 1 THEN target_service END DESC,
+         CASE WHEN :sort = 'target_ip' AND :desc = 0 THEN target_ip END ASC,
+         CASE WHEN :sort = 'target_ip' AND :desc = 1 THEN target_ip END DESC,
+         CASE WHEN :sort = 'events' AND :desc = 0 THEN events END ASC,
+         CASE WHEN :sort = 'events' AND :desc = 1 THEN events END DESC,
+         CASE WHEN :sort = 'accounts' AND :desc = 0 THEN accounts END ASC,
+         CASE WHEN :sort = 'accounts' AND :desc = 1 THEN accounts END DESC,
+         CASE WHEN :sort = 'clients' AND :desc = 0 THEN clients END ASC,
+         CASE WHEN :sort = 'clients' AND :desc = 1 THEN clients END DESC,
+         CASE WHEN :sort = 'ntlmv1_events' AND :desc = 0 THEN ntlmv1_events END ASC,
+         CASE WHEN :sort = 'ntlmv1_events' AND :desc = 1 THEN ntlmv1_events END DESC,
+         events DESC, target, target_service
+LIMIT :limit OFFSET :offset;

@@ -66,14 +66,35 @@ struct ns_cell {
     const char *s;          /* TEXT; valid during the row callback only */
 };
 
-/* Range and size of a view. */
+/* Exact-match filters a view can take (sql/ parameter names). */
+enum ns_filter {
+    NS_Q_CLIENT,    /* :client   - short host name or address */
+    NS_Q_ACCOUNT,   /* :account */
+    NS_Q_DOMAIN,    /* :domain */
+    NS_Q_PROCESS,   /* :process */
+    NS_Q_TARGET,    /* :target   - short host name or address */
+    NS_Q_SERVICE,   /* :service  - target service */
+    NS_Q_REASON,    /* :reason_id */
+    NS_Q_VERSION,   /* :version  - NTLM version */
+    NS_Q_COMPUTER,  /* :computer - reporting host (hosts, events) */
+    NS_Q_COUNT
+};
+/* The parameter name of each filter ("client", ...), for APIs that take them by name. */
+extern const char *const ns_filter_names[NS_Q_COUNT];
+
+/* Range, filters, order and page of a view. */
 struct ns_view_params {
-    int64_t since_day; /* first day included (days since 1970) */
-    int64_t until_day; /* last day included */
-    int64_t limit;     /* rows at most; -1 for all */
+    int64_t since_day;  /* first day included (days since 1970) */
+    int64_t until_day;  /* last day included */
+    int64_t limit;      /* rows at most; -1 for all */
+    int64_t offset;     /* rows skipped first */
+    const char *q;      /* text searched (case-insensitive substring) in the text columns */
+    const char *sort;   /* column to sort by, or NULL for the view's own order */
+    int desc;           /* sort descending */
+    const char *filter[NS_Q_COUNT]; /* exact filters; "" matches an absent value */
 };
 
-/* Sets the defaults: every day, no limit. */
+/* Sets the defaults: every day, no filter, the view's order, no limit. */
 void ns_view_params_init(struct ns_view_params *p);
 
 /* Called once per row; names[] are the view's keys. Return NS_OK to go on. */
@@ -91,6 +112,9 @@ int ns_store_view_exists(const char *name);
  */
 int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_params *p,
                   ns_row_fn fn, void *ctx);
+/* Rows the last view matched before its limit and offset (-1 when the view does not
+ * count them). */
+int64_t ns_store_last_total(const struct ns_store *st);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Agents and their tokens                                                                     */

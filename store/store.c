@@ -52,6 +52,9 @@ static const struct {
     {"hosts", "view_hosts.sql", 0},
     {"trend", "view_trend.sql", 0},
     {"events", "view_events.sql", 0},
+    {"readiness", "view_readiness.sql", 0},
+    {"burndown", "view_burndown.sql", 0},
+    {"totals", "view_totals.sql", 0},
 };
 _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views[]");
 
@@ -351,6 +354,7 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
     st->batch_limit = NS_STORE_BATCH;
     st->readonly = readonly;
     ns_arena_init(&st->keys, (size_t)256 << 20);
+    st->last_total = -1;
     if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open the database: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -663,11 +667,21 @@ void ns_store_rollback(struct ns_store *st)
 /* Views                                                                                       */
 /* ========================================================================================== */
 
+const char *const ns_filter_names[NS_Q_COUNT] = {
+    "client", "account", "domain", "process", "target", "service", "reason_id", "version",
+    "computer"};
+
 void ns_view_params_init(struct ns_view_params *p)
 {
+    memset(p, 0, sizeof(*p));
     p->since_day = -1000000;
     p->until_day = 1000000;
     p->limit = -1;
+}
+
+int64_t ns_store_last_total(const struct ns_store *st)
+{
+    return st->last_total;
 }
 
 const char *const *ns_store_views(void)
@@ -711,6 +725,41 @@ static void bind_named(sqlite3_stmt *s, const char *name, int64_t v)
     }
 }
 
+/* Binds text (SQLITE_TRANSIENT: copied) or NULL to a named parameter the view may have. */
+static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+    int idx = sqlite3_bind_parameter_index(s, name);
+    if (idx > 0) {
+        if (v) {
+            sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_null(s, idx);
+        }
+    }
+}
+
+/* "%text%" with LIKE's own characters escaped by '\'. Returns NS_OK or NS_ETOOBIG. */
+static int like_pattern(const char *q, char *out, size_t n)
+{
+    size_t o = 0;
+    if (n < 3) {
+        return NS_ETOOBIG;
+    }
+    out[o++] = '%';
+    for (; *q; q++) {
+        if (o + 3 >= n) {
+            return NS_ETOOBIG;
+        }
+        if (*q == '%' || *q == '_' || *q == '\\') {
+            out[o++] = '\\';
+        }
+        out[o++] = *q;
+    }
+    out[o++] = '%';
+    out[o] = '\0';
+    return NS_OK;
+}
+
 #define VIEW_MAX_COLS 80
 
 int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_params *p,
@@ -721,6 +770,7 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
     const char *names[VIEW_MAX_COLS];
     struct ns_cell cells[VIEW_MAX_COLS];
     enum ns_cell_type kinds[VIEW_MAX_COLS];
+    int srccol[VIEW_MAX_COLS], total_col = -1;
     const int64_t day_us = (int64_t)86400 * 1000000;
     if (vi < 0) {
         snprintf(st->errmsg, sizeof(st->errmsg), "no view named \"%s\"", name);
@@ -735,28 +785,60 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
     bind_named(s, ":since_us", p->since_day * day_us);
     bind_named(s, ":until_us", (p->until_day + 1) * day_us);
     bind_named(s, ":limit", p->limit);
+    bind_named(s, ":offset", p->offset > 0 ? p->offset : 0);
     bind_named(s, ":v1_only", views[vi].v1_only);
-    ncol = sqlite3_column_count(s);
-    if (ncol > VIEW_MAX_COLS) {
-        ncol = VIEW_MAX_COLS;
+    bind_named(s, ":desc", p->desc ? 1 : 0);
+    bind_named_text(s, ":sort", p->sort);
+    for (int f = 0; f < NS_Q_COUNT; f++) {
+        char param[32];
+        snprintf(param, sizeof(param), ":%s", ns_filter_names[f]);
+        bind_named_text(s, param, p->filter[f]);
     }
-    for (int c = 0; c < ncol; c++) {
-        names[c] = sqlite3_column_name(s, c);
-        kinds[c] = column_kind(names[c]);
+    if (p->q && *p->q) {
+        char pattern[512];
+        if (like_pattern(p->q, pattern, sizeof(pattern)) != NS_OK) {
+            snprintf(st->errmsg, sizeof(st->errmsg), "search text too long");
+            sqlite3_reset(s);
+            return NS_EINVAL;
+        }
+        bind_named_text(s, ":q", pattern);
+    } else {
+        bind_named_text(s, ":q", NULL);
+    }
+    st->last_total = -1;
+    /* columns whose name starts with '_' are for the store (_total), never shown */
+    ncol = 0;
+    for (int c = 0; c < sqlite3_column_count(s) && ncol < VIEW_MAX_COLS; c++) {
+        const char *cname = sqlite3_column_name(s, c);
+        if (!strcmp(cname, "_total")) {
+            total_col = c;
+        }
+        if (cname[0] == '_') {
+            continue;
+        }
+        names[ncol] = cname;
+        kinds[ncol] = column_kind(cname);
+        srccol[ncol++] = c;
+    }
+    if (total_col >= 0) {
+        st->last_total = 0;
     }
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (total_col >= 0 && rows == 0) {
+            st->last_total = sqlite3_column_int64(s, total_col);
+        }
         for (int c = 0; c < ncol; c++) {
-            int t = sqlite3_column_type(s, c);
+            int t = sqlite3_column_type(s, srccol[c]);
             cells[c].s = NULL;
             cells[c].i = 0;
             if (t == SQLITE_NULL) {
                 cells[c].type = NS_CELL_NULL;
             } else if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
                 cells[c].type = kinds[c];
-                cells[c].i = sqlite3_column_int64(s, c);
+                cells[c].i = sqlite3_column_int64(s, srccol[c]);
             } else {
                 cells[c].type = NS_CELL_TEXT;
-                cells[c].s = (const char *)sqlite3_column_text(s, c);
+                cells[c].s = (const char *)sqlite3_column_text(s, srccol[c]);
                 if (!cells[c].s) {
                     cells[c].type = NS_CELL_NULL;
                 }

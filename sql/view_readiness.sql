@@ -1,0 +1,67 @@
+-- View `readiness`: for each target, whether NTLM can be blocked there: its dependencies, how
+-- many were active in the 7 days up to the reference day (the end of the range, or today
+-- when that is earlier), and for how many days it has been quiet (0: NTLM that day).
+-- Common parameters of the views: :since, :until (day numbers, inclusive), :limit, :offset;
+-- :q (a LIKE pattern, escaped by the caller) searched in the text columns; :sort (a column
+-- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
+-- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
+-- _total (all rows before :limit and :offset) is read by the store and never shown.
+WITH ref AS (
+    SELECT MIN(:until, CAST(strftime('%s', 'now') AS INTEGER) / 86400) AS day
+),
+k AS (
+    SELECT target, client, account, domain,
+           SUM(events) AS events,
+           SUM(ntlmv1_events) AS ntlmv1_events,
+           MAX(day) AS last_day,
+           MAX(last_seen) AS last_seen
+    FROM dep_daily
+    WHERE day BETWEEN :since AND :until AND target <> ''
+      AND (:client IS NULL OR client = :client)
+      AND (:account IS NULL OR account = :account)
+      AND (:domain IS NULL OR domain = :domain)
+      AND (:process IS NULL OR process = :process)
+      AND (:target IS NULL OR target = :target)
+      AND (:service IS NULL OR target_service = :service)
+      AND (:reason_id IS NULL OR reason_id = CASE WHEN :reason_id = '' THEN -1 ELSE :reason_id END)
+      AND (:version IS NULL OR ntlm_version = :version)
+    GROUP BY target, client, account, domain, process, target_service, reason_id, ntlm_version
+),
+v AS (
+    SELECT target,
+           SUM(CASE WHEN last_day > (SELECT day FROM ref) - 7 THEN 1 ELSE 0 END)
+               AS active_dependencies,
+           COUNT(*) AS dependencies,
+           COUNT(DISTINCT NULLIF(client, '')) AS clients,
+           COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
+           SUM(events) AS events,
+           SUM(ntlmv1_events) AS ntlmv1_events,
+           MAX(last_seen) AS last_seen,
+           MAX(0, (SELECT day FROM ref) - MAX(last_day)) AS quiet_days
+    FROM k
+    GROUP BY target
+)
+SELECT *, COUNT(*) OVER () AS _total
+FROM v
+WHERE (:q IS NULL OR target LIKE :q ESCAPE '\')
+ORDER BY
+         CASE WHEN :sort = 'target' AND :desc = 0 THEN target END ASC,
+         CASE WHEN :sort = 'target' AND :desc = 1 THEN target END DESC,
+         CASE WHEN :sort = 'active_dependencies' AND :desc = 0 THEN active_dependencies END ASC,
+         CASE WHEN :sort = 'active_dependencies' AND :desc = 1 THEN active_dependencies END DESC,
+         CASE WHEN :sort = 'dependencies' AND :desc = 0 THEN dependencies END ASC,
+         CASE WHEN :sort = 'dependencies' AND :desc = 1 THEN dependencies END DESC,
+         CASE WHEN :sort = 'clients' AND :desc = 0 THEN clients END ASC,
+         CASE WHEN :sort = 'clients' AND :desc = 1 THEN clients END DESC,
+         CASE WHEN :sort = 'accounts' AND :desc = 0 THEN accounts END ASC,
+         CASE WHEN :sort = 'accounts' AND :desc = 1 THEN accounts END DESC,
+         CASE WHEN :sort = 'events' AND :desc = 0 THEN events END ASC,
+         CASE WHEN :sort = 'events' AND :desc = 1 THEN events END DESC,
+         CASE WHEN :sort = 'ntlmv1_events' AND :desc = 0 THEN ntlmv1_events END ASC,
+         CASE WHEN :sort = 'ntlmv1_events' AND :desc = 1 THEN ntlmv1_events END DESC,
+         CASE WHEN :sort = 'last_seen' AND :desc = 0 THEN last_seen END ASC,
+         CASE WHEN :sort = 'last_seen' AND :desc = 1 THEN last_seen END DESC,
+         CASE WHEN :sort = 'quiet_days' AND :desc = 0 THEN quiet_days END ASC,
+         CASE WHEN :sort = 'quiet_days' AND :desc = 1 THEN quiet_days END DESC,
+         active_dependencies DESC, events DESC, target
+LIMIT :limit OFFSET :offset;
