@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ns_assets.h"
 #include "ns_report.h"
 
 #define READERS 4          /* read-only connections kept open */
@@ -181,24 +182,54 @@ static int rate_limited(struct server *s, const char *addr)
 /* Responses                                                                                   */
 /* ========================================================================================== */
 
-static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned status, const char *type,
-                                const char *body, size_t len, const char *hname, const char *hvalue)
+/* Headers on every response: the dashboard runs only its own script and styles, loads
+ * nothing from elsewhere and cannot be framed. */
+static const char *const security_headers[] = {
+    "Content-Security-Policy",
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options", "nosniff",
+    "X-Frame-Options", "DENY",
+    "Referrer-Policy", "no-referrer",
+    "Cross-Origin-Opener-Policy", "same-origin",
+    "Cross-Origin-Resource-Policy", "same-origin",
+    "Permissions-Policy", "camera=(), microphone=(), geolocation=()",
+    NULL};
+
+/* Queues a response. extra: NULL-terminated name/value pairs (NULL values skipped). static_body:
+ * the body outlives the response (compiled-in assets), so it is not copied. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, unsigned status,
+                                     const char *type, const void *body, size_t len,
+                                     int static_body, const char *const *extra)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, (void *)body, static_body ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ret;
     if (!r) {
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (hname) {
-        MHD_add_response_header(r, hname, hvalue);
+    for (int k = 0; security_headers[k]; k += 2) {
+        MHD_add_response_header(r, security_headers[k], security_headers[k + 1]);
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, static_body ? "no-cache" : "no-store");
+    for (int k = 0; extra && extra[k]; k += 2) {
+        if (extra[k + 1]) {
+            MHD_add_response_header(r, extra[k], extra[k + 1]);
+        }
     }
     ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned status, const char *type,
+                                const char *body, size_t len, const char *hname,
+                                const char *hvalue)
+{
+    const char *extra[] = {hname, hvalue, NULL};
+    return send_response(conn, status, type, body, len, 0, hname ? extra : NULL);
 }
 
 /* Sends a JSON object and releases it. */
@@ -655,6 +686,10 @@ static enum MHD_Result get_view(struct server *s, struct MHD_Connection *conn, s
     const char *until = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "until");
     const char *limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
     const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
+    const char *offset = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "offset");
+    const char *dir = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "dir");
+    char total_text[32];
+    int64_t total;
     struct ns_view_params p;
     struct ns_store *rd;
     char err[256], *out = NULL, disp[128];
@@ -674,8 +709,20 @@ static enum MHD_Result get_view(struct server *s, struct MHD_Connection *conn, s
     if (limit && (ns_parse_int(limit, &p.limit) != NS_OK || p.limit < 0)) {
         return send_error(conn, 400, "limit is a whole number", NULL, NULL);
     }
+    if (offset && (ns_parse_int(offset, &p.offset) != NS_OK || p.offset < 0)) {
+        return send_error(conn, 400, "offset is a whole number", NULL, NULL);
+    }
     if (format && strcmp(format, "json") && strcmp(format, "csv")) {
         return send_error(conn, 400, "format is json or csv", NULL, NULL);
+    }
+    if (dir && strcmp(dir, "asc") && strcmp(dir, "desc")) {
+        return send_error(conn, 400, "dir is asc or desc", NULL, NULL);
+    }
+    p.desc = dir && !strcmp(dir, "desc");
+    p.sort = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sort");
+    p.q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "q");
+    for (int f = 0; f < NS_Q_COUNT; f++) {
+        p.filter[f] = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, ns_filter_names[f]);
     }
     csv = format && !strcmp(format, "csv");
     if (!(rd = reader_get(s, err, sizeof(err)))) {
@@ -689,6 +736,7 @@ static enum MHD_Result get_view(struct server *s, struct MHD_Connection *conn, s
     if (rc != NS_OK) {
         snprintf(err, sizeof(err), "%s", ns_store_errmsg(rd));
     }
+    total = ns_store_last_total(rd);
     reader_put(s, rd);
     fclose(mem);
     if (rc != NS_OK) {
@@ -697,10 +745,30 @@ static enum MHD_Result get_view(struct server *s, struct MHD_Connection *conn, s
         return send_error(conn, 500, "the view could not be read", NULL, NULL);
     }
     snprintf(disp, sizeof(disp), "attachment; filename=\"ntlmscope-%s.csv\"", name);
-    ret = send_buf(conn, 200, csv ? "text/csv; charset=utf-8" : "application/json", out, len,
-                   csv ? MHD_HTTP_HEADER_CONTENT_DISPOSITION : NULL, disp);
+    snprintf(total_text, sizeof(total_text), "%lld", (long long)total);
+    {
+        const char *extra[] = {"X-Total-Count", total >= 0 ? total_text : NULL,
+                               MHD_HTTP_HEADER_CONTENT_DISPOSITION, csv ? disp : NULL, NULL};
+        ret = send_response(conn, 200, csv ? "text/csv; charset=utf-8" : "application/json", out,
+                            len, 0, extra);
+    }
     free(out);
     return ret;
+}
+
+/* The dashboard: "/" is index.html; /assets/NAME and the icon are the other files. */
+static enum MHD_Result get_asset(struct MHD_Connection *conn, const char *url)
+{
+    const char *name = !strcmp(url, "/")                  ? "index.html"
+                       : !strncmp(url, "/assets/", 8)     ? url + 8
+                       : !strcmp(url, "/favicon.ico")     ? "favicon.svg"
+                       : url + 1;
+    for (const struct ns_asset *a = ns_assets; a->name; a++) {
+        if (!strcmp(a->name, name)) {
+            return send_response(conn, 200, a->type, a->data, a->size, 1, NULL);
+        }
+    }
+    return send_error(conn, 404, "not found", NULL, NULL);
 }
 
 /* ========================================================================================== */
@@ -719,8 +787,22 @@ static const struct {
     {"GET", "/healthz", R_EXACT},        /* 1 */
     {"GET", "/metrics", R_EXACT},        /* 2 */
     {"GET", "/api/v1/views/", R_PREFIX}, /* 3 */
+    {"GET", "/", R_EXACT},               /* 4: the dashboard */
+    {"GET", "/assets/", R_PREFIX},       /* 5 */
+    {"GET", "/favicon.svg", R_EXACT},    /* 6 */
+    {"GET", "/favicon.ico", R_EXACT},    /* 7 */
 };
-enum { ROUTE_INGEST, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_VIEWS, NROUTES };
+enum {
+    ROUTE_INGEST,
+    ROUTE_HEALTH,
+    ROUTE_METRICS,
+    ROUTE_VIEWS,
+    ROUTE_INDEX,
+    ROUTE_ASSETS,
+    ROUTE_FAVICON,
+    ROUTE_FAVICON_ICO,
+    NROUTES
+};
 
 static int find_route(const char *method, const char *url, int *path_known)
 {
@@ -811,6 +893,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return get_metrics(s, conn, rq);
     case ROUTE_VIEWS:
         return get_view(s, conn, rq, url);
+    case ROUTE_INDEX:
+    case ROUTE_ASSETS:
+    case ROUTE_FAVICON:
+    case ROUTE_FAVICON_ICO:
+        return get_asset(conn, url);
     default:
         return send_error(conn, 404, "not found", NULL, NULL);
     }
