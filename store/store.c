@@ -34,6 +34,7 @@ static const struct {
 } migrations[] = {
     {1, "schema.sql"},
     {2, "migrate_002_agents.sql"},
+    {3, "migrate_003_exceptions.sql"},
 };
 
 /* The views: name, the sql/ file that answers it, and its :v1_only parameter. */
@@ -55,6 +56,9 @@ static const struct {
     {"readiness", "view_readiness.sql", 0},
     {"burndown", "view_burndown.sql", 0},
     {"totals", "view_totals.sql", 0},
+    {"remote_server_exceptions", "view_remote_server_exceptions.sql", 0},
+    {"domain_server_exceptions", "view_domain_server_exceptions.sql", 0},
+    {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", 0},
 };
 _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views[]");
 
@@ -351,6 +355,7 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
     st->deps.nkeys = DP_KEYS;
     st->deps.nparts = DP_COUNT;
     st->hosts.nkeys = st->hosts.nparts = 2;
+    st->excs.nkeys = st->excs.nparts = 5;
     st->batch_limit = NS_STORE_BATCH;
     st->readonly = readonly;
     ns_arena_init(&st->keys, (size_t)256 << 20);
@@ -375,8 +380,8 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
                (rc = prepare(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
                (rc = prepare(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK) {
         /* rc says it */
-    } else {
-        rc = prepare(st, "host_upsert.sql", &st->upsert_host);
+    } else if ((rc = prepare(st, "host_upsert.sql", &st->upsert_host)) == NS_OK) {
+        rc = prepare(st, "exc_upsert.sql", &st->upsert_exc);
     }
     if (rc != NS_OK) {
         snprintf(err, errlen, "%s: %s", path, st->errmsg);
@@ -419,6 +424,7 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->insert_event);
     sqlite3_finalize(st->upsert_dep);
     sqlite3_finalize(st->upsert_host);
+    sqlite3_finalize(st->upsert_exc);
     for (size_t k = 0; k < NVIEWS; k++) {
         sqlite3_finalize(st->views[k]);
     }
@@ -430,6 +436,7 @@ int ns_store_close(struct ns_store *st)
     }
     free(st->deps.slots);
     free(st->hosts.slots);
+    free(st->excs.slots);
     ns_arena_free(&st->keys);
     free(st);
     return rc;
@@ -519,6 +526,32 @@ static int aggregate(struct ns_store *st, const struct ns_event *ev)
     row->first_seen = t < row->first_seen ? t : row->first_seen;
     row->last_seen = t > row->last_seen ? t : row->last_seen;
 
+    /* the exception lists: targets clients name, servers DCs see */
+    {
+        const char *role = ev->s[NS_F_role] ? ev->s[NS_F_role] : "";
+        const char *name = !strcmp(role, "client") ? ev->s[NS_F_target_machine]
+                           : !strcmp(role, "dc")   ? ev->s[NS_F_server_name]
+                                                   : NULL;
+        if (name) {
+            memset(&key, 0, sizeof(key));
+            key.day = ns_day_of(t);
+            key.reason_id = -1;
+            key.part[0] = !strcmp(role, "client") ? "remote" : "domain";
+            key.part[1] = name;
+            key.part[2] = ev->s[NS_F_client_machine]
+                              ? ev->s[NS_F_client_machine]
+                              : ev->s[NS_F_client_ip] ? ev->s[NS_F_client_ip] : "";
+            key.part[3] = ev->s[NS_F_account] ? ev->s[NS_F_account] : "";
+            key.part[4] = ev->s[NS_F_account_domain] ? ev->s[NS_F_account_domain] : "";
+            if (!(row = agg_find(&st->excs, &key, &st->keys))) {
+                return NS_ENOMEM;
+            }
+            row->events++;
+            row->first_seen = t < row->first_seen ? t : row->first_seen;
+            row->last_seen = t > row->last_seen ? t : row->last_seen;
+        }
+    }
+
     memset(&key, 0, sizeof(key));
     key.day = ns_day_of(t);
     key.reason_id = -1;
@@ -607,6 +640,26 @@ static int flush_rollups(struct ns_store *st)
             return ns_store_fail(st, "updating dependency rollups");
         }
     }
+    for (size_t k = 0; k < st->excs.cap; k++) {
+        const struct agg *a = &st->excs.slots[k];
+        sqlite3_stmt *s = st->upsert_exc;
+        int ok;
+        if (!a->hash) {
+            continue;
+        }
+        sqlite3_bind_int64(s, 1, a->day);
+        for (int p = 0; p < 5; p++) {
+            bind_text_or_empty(s, 2 + p, a->part[p]);
+        }
+        sqlite3_bind_int64(s, 7, a->events);
+        sqlite3_bind_int64(s, 8, a->first_seen);
+        sqlite3_bind_int64(s, 9, a->last_seen);
+        ok = sqlite3_step(s) == SQLITE_DONE;
+        sqlite3_reset(s);
+        if (!ok) {
+            return ns_store_fail(st, "updating exception-list rollups");
+        }
+    }
     for (size_t k = 0; k < st->hosts.cap; k++) {
         const struct agg *a = &st->hosts.slots[k];
         sqlite3_stmt *s = st->upsert_host;
@@ -633,6 +686,7 @@ static void batch_clear(struct ns_store *st)
 {
     agg_clear(&st->deps);
     agg_clear(&st->hosts);
+    agg_clear(&st->excs);
     ns_arena_reset(&st->keys);
     st->in_batch = 0;
     st->batch_events = 0;

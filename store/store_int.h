@@ -8,7 +8,7 @@
 
 #include "ns_store.h"
 
-#define NVIEWS 13
+#define NVIEWS 16
 
 /* Statements prepared on first use (index into ns_store.cached). */
 enum ns_stmt {
@@ -37,6 +37,7 @@ struct ns_store {
     sqlite3_stmt *insert_event;          /* sql/event_insert.sql */
     sqlite3_stmt *upsert_dep;            /* sql/dep_upsert.sql */
     sqlite3_stmt *upsert_host;           /* sql/host_upsert.sql */
+    sqlite3_stmt *upsert_exc;            /* sql/exc_upsert.sql */
     sqlite3_stmt *views[NVIEWS];         /* sql/view_*.sql, prepared on first use */
     sqlite3_stmt *cached[NS_STMT_COUNT]; /* other statements, prepared on first use */
     const char *agent;                   /* agent of the events being added, or NULL */
@@ -47,6 +48,7 @@ struct ns_store {
     int batch_events;                    /* events added to the open batch */
     struct agg_table deps;               /* dependency rollups of the batch */
     struct agg_table hosts;              /* host rollups of the batch */
+    struct agg_table excs;               /* exception-list rollups of the batch */
     struct ns_arena keys;                /* key text of both tables */
     char errmsg[256];                    /* last error */
 };
