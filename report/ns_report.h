@@ -14,10 +14,11 @@ enum ns_report_format {
     NS_REP_TABLE, /* aligned text for a terminal */
     NS_REP_CSV,   /* RFC 4180, formula cells neutralised */
     NS_REP_JSON,  /* an array of objects with the view's keys */
-    NS_REP_HTML   /* a self-contained page */
+    NS_REP_HTML,  /* a self-contained page (inline CSS and SVG, no script) */
+    NS_REP_LIST   /* the first column, each value once per line (exception lists) */
 };
 
-/* Returns the format named by s ("table", "csv", "json", "html") or -1. */
+/* Returns the format named by s ("table", "csv", "json", "html", "list") or -1. */
 int ns_report_format_from_name(const char *s);
 
 /*
@@ -38,5 +39,11 @@ int ns_html_escape(FILE *out, const char *s);
 int ns_csv_cell(FILE *out, const char *s);
 /* Writes s as a JSON string literal with quotes. Invalid UTF-8 bytes become U+FFFD. */
 int ns_json_string(FILE *out, const char *s);
+
+struct ns_table;
+/* Starts a self-contained HTML page (meta CSP, inline style) titled title. */
+int ns_html_begin(FILE *out, const char *title);
+/* Writes a table of rows, every cell escaped. */
+int ns_html_table(FILE *out, const struct ns_table *t);
 
 #endif

@@ -2,11 +2,14 @@
  * report.c - view renderers: table, CSV, JSON, HTML.
  */
 #include "ns_report.h"
+#include "ns_summary.h"
+
+#include <strings.h>
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const format_names[] = {"table", "csv", "json", "html", NULL};
+static const char *const format_names[] = {"table", "csv", "json", "html", "list", NULL};
 
 int ns_report_format_from_name(const char *s)
 {
@@ -240,6 +243,42 @@ static int json_row(void *ctx, int ncol, const char *const *names, const struct 
     return fputc('}', r->out) == EOF ? NS_EIO : NS_OK;
 }
 
+/* list: the first column, one value per line, each once: ready to paste into a policy. */
+static int list_row(void *ctx, int ncol, const char *const *names, const struct ns_cell *cells)
+{
+    struct render *r = ctx;
+    char buf[40];
+    const char *v;
+    (void)names;
+    if (!cells || ncol < 1 || cells[0].type == NS_CELL_NULL) {
+        return NS_OK;
+    }
+    v = cell_text(&cells[0], buf);
+    for (size_t k = 0; k < r->ncells; k++) {
+        if (!strcasecmp(r->cells[k], v)) {
+            return NS_OK;
+        }
+    }
+    if (r->ncells == r->capcells) {
+        size_t ncap = r->capcells ? r->capcells * 2 : 256;
+        char **nc = realloc(r->cells, ncap * sizeof(*nc));
+        if (!nc) {
+            return NS_ENOMEM;
+        }
+        r->cells = nc;
+        r->capcells = ncap;
+    }
+    if (!(r->cells[r->ncells] = strdup(v))) {
+        return NS_ENOMEM;
+    }
+    r->ncells++;
+    r->rows++;
+    for (const char *c = v; *c; c++) {
+        fputc(*c == '\r' || *c == '\n' ? ' ' : *c, r->out);
+    }
+    return fputc('\n', r->out) == EOF ? NS_EIO : NS_OK;
+}
+
 static int html_row(void *ctx, int ncol, const char *const *names, const struct ns_cell *cells)
 {
     struct render *r = ctx;
@@ -389,10 +428,91 @@ static const char html_head[] =
     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
     "style-src 'unsafe-inline'\">\n<title>ntlmscope: ";
 static const char html_style[] =
-    "</title>\n<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}"
-    "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:4px 8px;"
-    "text-align:left;vertical-align:top}th{background:#f0f3f7}td.n{text-align:right}"
-    "td.empty{color:#777;font-style:italic}</style></head><body>\n";
+    "</title>\n<style>body{font:14px system-ui,sans-serif;margin:2em;color:#1d2733;"
+    "max-width:1200px}h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.8em}"
+    "table{border-collapse:collapse;width:100%}th,td{border:1px solid #dde3ea;"
+    "padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}"
+    "th{background:#f0f3f7;font-size:.85em}td.n{text-align:right}"
+    "td.empty,p.empty{color:#777;font-style:italic}svg.chart{width:100%;height:auto}"
+    ".legend{font-size:.9em;color:#5c6b7a}.kpi{display:inline-block;border:1px solid #dde3ea;"
+    "border-radius:6px;padding:.5em .8em;margin:0 .5em .5em 0}.kpi b{display:block;"
+    "font-size:1.4em}.muted{color:#5c6b7a}pre.list{background:#f5f7fa;padding:.6em;"
+    "border:1px solid #dde3ea}</style></head><body>\n";
+
+int ns_html_begin(FILE *out, const char *title)
+{
+    fputs(html_head, out);
+    ns_html_escape(out, title);
+    fputs(html_style, out);
+    return ferror(out) ? NS_EIO : NS_OK;
+}
+
+int ns_html_table(FILE *out, const struct ns_table *t)
+{
+    fputs("<table>\n<thead><tr>", out);
+    for (int c = 0; c < t->ncol; c++) {
+        fputs("<th>", out);
+        ns_html_escape(out, t->names[c]);
+        fputs("</th>", out);
+    }
+    fputs("</tr></thead>\n<tbody>\n", out);
+    if (!t->nrows) {
+        fprintf(out, "<tr><td colspan=\"%d\" class=\"empty\">None.</td></tr>\n",
+                t->ncol ? t->ncol : 1);
+    }
+    for (size_t r = 0; r < t->nrows; r++) {
+        fputs("<tr>", out);
+        for (int c = 0; c < t->ncol; c++) {
+            const char *v = t->cells[r * (size_t)t->ncol + (size_t)c];
+            fputs(t->numeric[c] ? "<td class=\"n\">" : "<td>", out);
+            ns_html_escape(out, v ? v : "");
+            fputs("</td>", out);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody></table>\n", out);
+    return ferror(out) ? NS_EIO : NS_OK;
+}
+
+/* Charts for the views that have one: view, chart kind, columns. */
+static const struct {
+    const char *view;      /* view name */
+    int bars;              /* 1: bars, 0: lines over days */
+    const char *series[5]; /* value columns (bars: the first) */
+    const char *labels[5]; /* their legend (bars: the label column) */
+} view_charts[] = {
+    {"trend",
+     0,
+     {"events", "ntlmv1_events", "warnings", "blocked", NULL},
+     {"all NTLM", "NTLMv1", "warnings", "blocked", NULL}},
+    {"burndown",
+     0,
+     {"active_dependencies", "active_ntlmv1_dependencies", NULL, NULL, NULL},
+     {"active dependencies", "of which NTLMv1", NULL, NULL, NULL}},
+    {"reasons", 1, {"events", NULL, NULL, NULL, NULL}, {"reason", NULL, NULL, NULL, NULL}},
+};
+
+/* Writes the chart of a view, if it has one. */
+static int view_chart(struct ns_store *st, const char *view, const struct ns_view_params *p,
+                      FILE *out)
+{
+    for (size_t k = 0; k < sizeof(view_charts) / sizeof(view_charts[0]); k++) {
+        struct ns_table t;
+        int rc;
+        if (strcmp(view_charts[k].view, view)) {
+            continue;
+        }
+        if ((rc = ns_table_load(st, view, p, &t)) != NS_OK) {
+            return rc;
+        }
+        rc = view_charts[k].bars
+                 ? ns_svg_bars(out, &t, view_charts[k].labels[0], view_charts[k].series[0], view)
+                 : ns_svg_lines(out, &t, view_charts[k].series, view_charts[k].labels, view);
+        ns_table_free(&t);
+        return rc;
+    }
+    return NS_OK;
+}
 
 int ns_report_render(struct ns_store *st, const char *view, const struct ns_view_params *p,
                      enum ns_report_format fmt, FILE *out)
@@ -402,7 +522,7 @@ int ns_report_render(struct ns_store *st, const char *view, const struct ns_view
     memset(&r, 0, sizeof(r));
     r.out = out;
     r.view = view;
-    if (!ns_store_view_exists(view)) {
+    if (!ns_store_view_exists(view) && !(fmt == NS_REP_HTML && !strcmp(view, "inventory"))) {
         return NS_ENOTFOUND;
     }
     switch (fmt) {
@@ -416,9 +536,10 @@ int ns_report_render(struct ns_store *st, const char *view, const struct ns_view
         break;
     case NS_REP_HTML: {
         char range[80], a[16], b[16];
-        fputs(html_head, out);
-        ns_html_escape(out, view);
-        fputs(html_style, out);
+        if (!strcmp(view, "inventory")) {
+            return ns_inventory_html(st, p, out);
+        }
+        ns_html_begin(out, view);
         fputs("<h1>NTLM ", out);
         ns_html_escape(out, view);
         fputs("</h1>\n", out);
@@ -429,10 +550,19 @@ int ns_report_render(struct ns_store *st, const char *view, const struct ns_view
         fputs("<p>Range: ", out);
         ns_html_escape(out, range);
         fputs("</p>\n", out);
+        if ((rc = view_chart(st, view, p, out)) != NS_OK) {
+            break;
+        }
         rc = ns_store_view(st, view, p, html_row, &r);
         fputs("</tbody></table>\n</body></html>\n", out);
         break;
     }
+    case NS_REP_LIST:
+        if (!strcmp(view, "inventory")) {
+            return NS_ENOTFOUND;
+        }
+        rc = ns_store_view(st, view, p, list_row, &r);
+        break;
     case NS_REP_TABLE:
     default:
         rc = ns_store_view(st, view, p, table_row, &r);

@@ -156,6 +156,17 @@ int ns_agent_seen(struct ns_store *st, const char *agent, const char *address, i
                   uint64_t stored, uint64_t duplicates);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Weekly summaries sent                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Sets *sent to 1 when the summary of the week ending on that day was sent. Returns NS_OK or
+ * NS_EDB. */
+int ns_summary_was_sent(struct ns_store *st, int64_t week_ending, int *sent);
+/* Records that it was sent now to recipients (one transaction). Returns NS_OK or NS_EDB. */
+int ns_summary_mark_sent(struct ns_store *st, int64_t week_ending, int64_t now_us,
+                         const char *recipients);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Ingest: a parser sink that stores events and counts what happened                           */
 /* ------------------------------------------------------------------------------------------ */
 

@@ -59,13 +59,17 @@ static const struct {
     {"remote_server_exceptions", "view_remote_server_exceptions.sql", 0},
     {"domain_server_exceptions", "view_domain_server_exceptions.sql", 0},
     {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", 0},
+    {"new_dependencies", "view_new_dependencies.sql", 0},
+    {"retired_dependencies", "view_retired_dependencies.sql", 0},
+    {"quiet_targets", "view_quiet_targets.sql", 0},
+    {"silent_hosts", "view_silent_hosts.sql", 0},
 };
 _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views[]");
 
 /* Files of the statements prepared on first use, by enum ns_stmt. */
 static const char *const stmt_files[NS_STMT_COUNT] = {
-    "token_add.sql",   "token_list.sql", "token_revoke.sql",
-    "token_valid.sql", "agent_seen.sql", "agent_list.sql",
+    "token_add.sql",  "token_list.sql", "token_revoke.sql",     "token_valid.sql",
+    "agent_seen.sql", "agent_list.sql", "summary_sent_get.sql", "summary_sent_add.sql",
 };
 
 /* The names alone, ended by NULL (ns_store_views). */
@@ -538,9 +542,9 @@ static int aggregate(struct ns_store *st, const struct ns_event *ev)
             key.reason_id = -1;
             key.part[0] = !strcmp(role, "client") ? "remote" : "domain";
             key.part[1] = name;
-            key.part[2] = ev->s[NS_F_client_machine]
-                              ? ev->s[NS_F_client_machine]
-                              : ev->s[NS_F_client_ip] ? ev->s[NS_F_client_ip] : "";
+            key.part[2] = ev->s[NS_F_client_machine] ? ev->s[NS_F_client_machine]
+                          : ev->s[NS_F_client_ip]    ? ev->s[NS_F_client_ip]
+                                                     : "";
             key.part[3] = ev->s[NS_F_account] ? ev->s[NS_F_account] : "";
             key.part[4] = ev->s[NS_F_account_domain] ? ev->s[NS_F_account_domain] : "";
             if (!(row = agg_find(&st->excs, &key, &st->keys))) {
@@ -721,9 +725,9 @@ void ns_store_rollback(struct ns_store *st)
 /* Views                                                                                       */
 /* ========================================================================================== */
 
-const char *const ns_filter_names[NS_Q_COUNT] = {
-    "client", "account", "domain", "process", "target", "service", "reason_id", "version",
-    "computer"};
+const char *const ns_filter_names[NS_Q_COUNT] = {"client",    "account", "domain",
+                                                 "process",   "target",  "service",
+                                                 "reason_id", "version", "computer"};
 
 void ns_view_params_init(struct ns_view_params *p)
 {

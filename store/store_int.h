@@ -8,7 +8,7 @@
 
 #include "ns_store.h"
 
-#define NVIEWS 16
+#define NVIEWS 20
 
 /* Statements prepared on first use (index into ns_store.cached). */
 enum ns_stmt {
@@ -18,6 +18,8 @@ enum ns_stmt {
     NS_STMT_TOKEN_VALID,
     NS_STMT_AGENT_SEEN,
     NS_STMT_AGENT_LIST,
+    NS_STMT_SUMMARY_GET,
+    NS_STMT_SUMMARY_ADD,
     NS_STMT_COUNT
 };
 

@@ -206,3 +206,42 @@ int ns_agent_list(struct ns_store *st, ns_agent_fn fn, void *ctx)
     sqlite3_reset(s);
     return rc;
 }
+
+int ns_summary_was_sent(struct ns_store *st, int64_t week_ending, int *sent)
+{
+    sqlite3_stmt *s = ns_store_stmt(st, NS_STMT_SUMMARY_GET);
+    int step, rc = NS_OK;
+    if (!s) {
+        return NS_EDB;
+    }
+    sqlite3_bind_int64(s, 1, week_ending);
+    step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        *sent = 1;
+    } else if (step == SQLITE_DONE) {
+        *sent = 0;
+    } else {
+        rc = ns_store_fail(st, "reading the summaries sent");
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int ns_summary_mark_sent(struct ns_store *st, int64_t week_ending, int64_t now,
+                         const char *recipients)
+{
+    sqlite3_stmt *s = ns_store_stmt(st, NS_STMT_SUMMARY_ADD);
+    int rc = NS_OK;
+    if (!s) {
+        return NS_EDB;
+    }
+    sqlite3_bind_int64(s, 1, week_ending);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_text(s, 3, recipients, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = ns_store_fail(st, "recording a summary sent");
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc;
+}

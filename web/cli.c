@@ -54,6 +54,18 @@ int ns_cli_parse(const char *cmd, int argc, char **argv, const struct ns_opt *op
                     (int)nlen, arg);
             return -1;
         }
+        if (o->kind == NS_OPT_MULTI) {
+            char *v = eq ? (char *)eq + 1 : a + 1 < argc ? argv[++a] : NULL;
+            if (!v) {
+                fprintf(stderr, "ntlmscope %s: %s needs a value\n", cmd, o->name);
+                return -1;
+            }
+            if (ns_multi_add(o->target, v) != 0) {
+                fprintf(stderr, "ntlmscope %s: too many %s values\n", cmd, o->name);
+                return -1;
+            }
+            continue;
+        }
         if (o->kind == NS_OPT_FLAG) {
             if (eq) {
                 fprintf(stderr, "ntlmscope %s: %s takes no value\n", cmd, o->name);
@@ -73,6 +85,31 @@ int ns_cli_parse(const char *cmd, int argc, char **argv, const struct ns_opt *op
         *(const char **)o->target = val;
     }
     return npos;
+}
+
+int ns_multi_add(struct ns_multi *m, char *s)
+{
+    char *save = NULL;
+    for (char *tok = s; tok; tok = save) {
+        save = strchr(tok, ',');
+        if (save) {
+            *save++ = '\0';
+        }
+        while (*tok == ' ' || *tok == '\t') {
+            tok++;
+        }
+        for (char *e = tok + strlen(tok); e > tok && (e[-1] == ' ' || e[-1] == '\t');) {
+            *--e = '\0';
+        }
+        if (!*tok) {
+            continue;
+        }
+        if (m->n >= (int)(sizeof(m->v) / sizeof(m->v[0]))) {
+            return -1;
+        }
+        m->v[m->n++] = tok;
+    }
+    return 0;
 }
 
 /* Parses a whole non-negative number; prints an error naming the option. */
@@ -306,16 +343,23 @@ int ns_cmd_report(int argc, char **argv)
               stderr);
         return 2;
     }
-    if (!ns_store_view_exists(view)) {
+    if ((fmt = ns_report_format_from_name(format)) < 0) {
         fprintf(stderr,
-                "ntlmscope report: no view \"%s\": dependencies accounts processes "
-                "reasons targets clients ntlmv1 hosts trend events\n",
-                view);
+                "ntlmscope report: --format is table, csv, json, html or list, not \"%s\"\n",
+                format);
         return 2;
     }
-    if ((fmt = ns_report_format_from_name(format)) < 0) {
-        fprintf(stderr, "ntlmscope report: --format is table, csv, json or html, not \"%s\"\n",
-                format);
+    if (!strcmp(view, "inventory") && fmt != NS_REP_HTML) {
+        fputs("ntlmscope report: the inventory report is --format html\n", stderr);
+        return 2;
+    }
+    if (!ns_store_view_exists(view) && strcmp(view, "inventory")) {
+        const char *const *v = ns_store_views();
+        fprintf(stderr, "ntlmscope report: no view \"%s\"; views:", view);
+        for (; *v; v++) {
+            fprintf(stderr, " %s", *v);
+        }
+        fputs(" inventory\n", stderr);
         return 2;
     }
     ns_view_params_init(&p);

@@ -15,6 +15,7 @@ int ns_cmd_demo(int argc, char **argv);
 int ns_cmd_serve(int argc, char **argv);
 int ns_cmd_token(int argc, char **argv);
 int ns_cmd_ship(int argc, char **argv);
+int ns_cmd_summary(int argc, char **argv);
 
 /* The database path: --db, else $NTLMSCOPE_DB, else ./ntlmscope.db. */
 const char *ns_cli_db_path(const char *opt);
@@ -23,7 +24,17 @@ const char *ns_cli_db_path(const char *opt);
 enum ns_opt_kind {
     NS_OPT_STR,  /* --name VALUE: sets a const char * */
     NS_OPT_FLAG, /* --name: sets an int to 1 */
+    NS_OPT_MULTI /* --name VALUE, repeatable, commas split: appends to a struct ns_multi */
 };
+
+/* Values of a repeatable option. */
+struct ns_multi {
+    const char *v[64]; /* the values (pointing into argv or a config value) */
+    int n;             /* how many */
+};
+
+/* Appends the comma-separated values of s (modified in place). Returns 0, -1 when full. */
+int ns_multi_add(struct ns_multi *m, char *s);
 
 struct ns_opt {
     const char *name;      /* "--db" */

@@ -17,8 +17,13 @@ static const struct {
     {"ingest", ns_cmd_ingest,
      "ingest  [--db FILE] [--format auto|xml|json|evtx] FILE|- ...   read event files"},
     {"report", ns_cmd_report,
-     "report  [--db FILE] --view VIEW [--format table|csv|json|html]\n"
-     "        [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--limit N]   show a view"},
+     "report  [--db FILE] --view VIEW [--format table|csv|json|html|list]\n"
+     "        [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--limit N]   show a view\n"
+     "        (--view inventory --format html: the full inventory report)"},
+    {"summary", ns_cmd_summary,
+     "summary [--db FILE] [--week-ending YYYY-MM-DD] [--format text|html|eml]\n"
+     "        [--send --smtp URL --from ADDR --to ADDR ... [--smtp-login-file F]\n"
+     "        [--smtp-tls required|try|none] [--smtp-ca-file F]]   the weekly summary"},
     {"serve", ns_cmd_serve,
      "serve   [--db FILE] [--listen HOST:PORT] [--config FILE] [--tls-cert F --tls-key F]\n"
      "        [--insecure-http] [--max-body 32M] [--max-connections N] [--per-ip-connections N]\n"
@@ -39,8 +44,10 @@ static void usage(FILE *out)
         fprintf(out, "  %s\n", commands[k].usage);
     }
     fputs("\nThe database is --db, else $NTLMSCOPE_DB, else ./ntlmscope.db.\n"
-          "Views: dependencies accounts processes reasons targets clients ntlmv1 hosts trend "
-          "events\n",
+          "Views: dependencies accounts processes reasons targets clients ntlmv1 hosts trend\n"
+          "       events readiness burndown totals remote_server_exceptions\n"
+          "       domain_server_exceptions ntlmv1_blockers new_dependencies retired_dependencies\n"
+          "       quiet_targets silent_hosts\n",
           out);
 }
 

@@ -189,19 +189,25 @@ static const char *const security_headers[] = {
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'",
-    "X-Content-Type-Options", "nosniff",
-    "X-Frame-Options", "DENY",
-    "Referrer-Policy", "no-referrer",
-    "Cross-Origin-Opener-Policy", "same-origin",
-    "Cross-Origin-Resource-Policy", "same-origin",
-    "Permissions-Policy", "camera=(), microphone=(), geolocation=()",
+    "X-Content-Type-Options",
+    "nosniff",
+    "X-Frame-Options",
+    "DENY",
+    "Referrer-Policy",
+    "no-referrer",
+    "Cross-Origin-Opener-Policy",
+    "same-origin",
+    "Cross-Origin-Resource-Policy",
+    "same-origin",
+    "Permissions-Policy",
+    "camera=(), microphone=(), geolocation=()",
     NULL};
 
 /* Queues a response. extra: NULL-terminated name/value pairs (NULL values skipped). static_body:
  * the body outlives the response (compiled-in assets), so it is not copied. */
-static enum MHD_Result send_response(struct MHD_Connection *conn, unsigned status,
-                                     const char *type, const void *body, size_t len,
-                                     int static_body, const char *const *extra)
+static enum MHD_Result send_response(struct MHD_Connection *conn, unsigned status, const char *type,
+                                     const void *body, size_t len, int static_body,
+                                     const char *const *extra)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, (void *)body, static_body ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
@@ -213,7 +219,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, unsigned statu
     for (int k = 0; security_headers[k]; k += 2) {
         MHD_add_response_header(r, security_headers[k], security_headers[k + 1]);
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, static_body ? "no-cache" : "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            static_body ? "no-cache" : "no-store");
     for (int k = 0; extra && extra[k]; k += 2) {
         if (extra[k + 1]) {
             MHD_add_response_header(r, extra[k], extra[k + 1]);
@@ -225,8 +232,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, unsigned statu
 }
 
 static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned status, const char *type,
-                                const char *body, size_t len, const char *hname,
-                                const char *hvalue)
+                                const char *body, size_t len, const char *hname, const char *hvalue)
 {
     const char *extra[] = {hname, hvalue, NULL};
     return send_response(conn, status, type, body, len, 0, hname ? extra : NULL);
@@ -759,10 +765,10 @@ static enum MHD_Result get_view(struct server *s, struct MHD_Connection *conn, s
 /* The dashboard: "/" is index.html; /assets/NAME and the icon are the other files. */
 static enum MHD_Result get_asset(struct MHD_Connection *conn, const char *url)
 {
-    const char *name = !strcmp(url, "/")                  ? "index.html"
-                       : !strncmp(url, "/assets/", 8)     ? url + 8
-                       : !strcmp(url, "/favicon.ico")     ? "favicon.svg"
-                       : url + 1;
+    const char *name = !strcmp(url, "/")              ? "index.html"
+                       : !strncmp(url, "/assets/", 8) ? url + 8
+                       : !strcmp(url, "/favicon.ico") ? "favicon.svg"
+                                                      : url + 1;
     for (const struct ns_asset *a = ns_assets; a->name; a++) {
         if (!strcmp(a->name, name)) {
             return send_response(conn, 200, a->type, a->data, a->size, 1, NULL);
