@@ -59,7 +59,7 @@ static int put_base64(struct ns_buf *b, const unsigned char *p, size_t len, int 
     return rc;
 }
 
-/* RFC 2047: an ASCII subject as it is; otherwise UTF-8 "B" encoded-words of at most 45
+/* RFC 2047: an ASCII subject as it is; otherwise UTF-8 "B" encoded-words of at most 39
  * bytes each (cut between characters), folded. */
 static int put_subject(struct ns_buf *b, const char *subject)
 {
@@ -75,7 +75,7 @@ static int put_subject(struct ns_buf *b, const char *subject)
         return rc;
     }
     while (off < n && rc == NS_OK) {
-        size_t take = n - off < 45 ? n - off : 45;
+        size_t take = n - off < 39 ? n - off : 39; /* 52 base64 characters a word */
         while (off + take < n && (s[off + take] & 0xC0) == 0x80) {
             take--; /* never split a character */
         }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "ns_summary.h"
+
 /* Everything `serve` can be told, by flag or config file. */
 struct ns_server_config {
     const char *db;              /* database path */
@@ -23,7 +25,9 @@ struct ns_server_config {
     unsigned max_inflight;       /* ingest requests processed at once; more get 503 */
     unsigned rate_per_ip;        /* requests per second per address; more get 429 (0: off) */
     unsigned lock_wait;          /* seconds a batch waits for the writer before 503 */
-    const char *port_file;       /* write the bound port here once listening (tests) */
+    const char *port_file;       /* write the bound port here once listening (tests) */    int summary_on;                /* send the weekly summary on schedule */
+    struct ns_schedule summary_at; /* when (local time) */
+    struct ns_mail mail;           /* SMTP server, sender, recipients */
 };
 
 /* Fills the defaults. */

@@ -87,6 +87,26 @@ int ns_cli_config(const char *cmd, const char *path, const struct ns_opt *opts,
             fclose(f);
             return -1;
         }
+        if (o->kind == NS_OPT_MULTI) {
+            struct ns_multi *m = o->target;
+            char *copy;
+            if (m->n) {
+                continue; /* the command line wins */
+            }
+            if (cv->n >= (int)(sizeof(cv->values) / sizeof(cv->values[0])) ||
+                !(copy = strdup(val))) {
+                fprintf(stderr, "ntlmscope %s: %s: too many settings\n", cmd, path);
+                fclose(f);
+                return -1;
+            }
+            cv->values[cv->n++] = copy;
+            if (ns_multi_add(m, copy) != 0) {
+                fprintf(stderr, "ntlmscope %s: %s:%d: too many values\n", cmd, path, lineno);
+                fclose(f);
+                return -1;
+            }
+            continue;
+        }
         if (o->kind == NS_OPT_FLAG) {
             int on = !strcasecmp(val, "true") || !strcasecmp(val, "yes") || !strcmp(val, "1");
             if (!on && strcasecmp(val, "false") && strcasecmp(val, "no") && strcmp(val, "0")) {
@@ -156,7 +176,9 @@ int ns_cmd_serve(int argc, char **argv)
     const char *db = NULL, *listen = NULL, *config = NULL, *cert = NULL, *key = NULL,
                *max_body = NULL, *max_inflated = NULL, *max_conn = NULL, *per_ip = NULL,
                *timeout = NULL, *inflight = NULL, *rate = NULL, *lock_wait = NULL,
-               *port_file = NULL;
+               *port_file = NULL, *summary_at = NULL, *summary_from = NULL, *smtp = NULL,
+               *smtp_login = NULL, *smtp_tls = NULL, *smtp_ca = NULL;
+    struct ns_multi summary_to = {{0}, 0};
     int insecure = 0, rc;
     char *pos[1];
     struct ns_opt opts[] = {{"--db", NS_OPT_STR, &db},
@@ -174,6 +196,13 @@ int ns_cmd_serve(int argc, char **argv)
                             {"--rate-per-ip", NS_OPT_STR, &rate},
                             {"--lock-wait", NS_OPT_STR, &lock_wait},
                             {"--port-file", NS_OPT_STR, &port_file},
+                            {"--summary-at", NS_OPT_STR, &summary_at},
+                            {"--summary-from", NS_OPT_STR, &summary_from},
+                            {"--summary-to", NS_OPT_MULTI, &summary_to},
+                            {"--smtp", NS_OPT_STR, &smtp},
+                            {"--smtp-login-file", NS_OPT_STR, &smtp_login},
+                            {"--smtp-tls", NS_OPT_STR, &smtp_tls},
+                            {"--smtp-ca-file", NS_OPT_STR, &smtp_ca},
                             {NULL, NS_OPT_STR, NULL}};
     struct ns_server_config c;
     struct config_values cv = {{0}, 0};
@@ -202,6 +231,47 @@ int ns_cmd_serve(int argc, char **argv)
         (lock_wait && parse_uint("--lock-wait", lock_wait, 3600, &c.lock_wait))) {
         config_values_free(&cv);
         return 2;
+    }
+    if (summary_at || summary_to.n || summary_from || smtp) {
+        if (!summary_at || !summary_to.n || !summary_from || !smtp) {
+            fputs("ntlmscope serve: the weekly summary needs summary_at, summary_from, summary_to "
+                  "and smtp\n",
+                  stderr);
+            config_values_free(&cv);
+            return 2;
+        }
+        if (ns_schedule_parse(summary_at, &c.summary_at) != NS_OK) {
+            fprintf(stderr, "ntlmscope serve: summary_at is like \"Mon 07:00\", not \"%s\"\n",
+                    summary_at);
+            config_values_free(&cv);
+            return 2;
+        }
+        if (smtp_tls && strcmp(smtp_tls, "required") && strcmp(smtp_tls, "try") &&
+            strcmp(smtp_tls, "none")) {
+            fputs("ntlmscope serve: smtp_tls is required, try or none\n", stderr);
+            config_values_free(&cv);
+            return 2;
+        }
+        c.summary_on = 1;
+        c.mail.smtp_url = smtp;
+        c.mail.from = summary_from;
+        c.mail.login_file = smtp_login;
+        c.mail.tls = smtp_tls;
+        c.mail.ca_file = smtp_ca;
+        for (int k = 0; k < summary_to.n && k < NS_MAIL_MAX_RCPT; k++) {
+            if (!ns_mail_address_ok(summary_to.v[k])) {
+                fprintf(stderr, "ntlmscope serve: summary_to: \"%s\" is not a usable address\n",
+                        summary_to.v[k]);
+                config_values_free(&cv);
+                return 2;
+            }
+            c.mail.to[c.mail.nto++] = summary_to.v[k];
+        }
+        if (!ns_mail_address_ok(summary_from)) {
+            fputs("ntlmscope serve: summary_from is not a usable address\n", stderr);
+            config_values_free(&cv);
+            return 2;
+        }
     }
     rc = ns_server_run(&c);
     config_values_free(&cv);

@@ -76,7 +76,11 @@ struct server {
     double latency_sum;                                /* seconds */
     uint64_t latency_n;                                /* observations */
     struct rate_slot rate[RATE_SLOTS];                 /* rate limiter */
-    time_t started;                                    /* start time */
+    time_t started;                                    /* start time */    pthread_t scheduler;               /* sends the weekly summary */
+    int scheduler_running;             /* the thread was started */
+    pthread_mutex_t stop_lock;         /* guards stopping, with stop_cond */
+    pthread_cond_t stop_cond;          /* wakes the scheduler to stop */
+    int stopping;                      /* the server is shutting down */
 };
 
 /* Per-request context, freed in the completed callback. */
@@ -937,6 +941,80 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* ========================================================================================== */
+/* The weekly summary on schedule                                                              */
+/* ========================================================================================== */
+
+#define SCHEDULER_CHECK_S 60   /* how often the schedule is looked at */
+#define SCHEDULER_RETRY_S 300  /* after a failed send */
+
+/* Sends the week due unless it was sent already (recorded in the database, so a restart never
+ * sends it twice; a server that was down at the time sends it when it comes back). Returns
+ * the seconds until the next look. */
+static unsigned scheduler_tick(struct server *s)
+{
+    int64_t week = ns_schedule_due(&s->cfg->summary_at, time(NULL));
+    struct ns_store *rd;
+    char err[512], day[16];
+    int sent = 0, rc;
+    ns_format_date(week, day);
+    if (!(rd = reader_get(s, err, sizeof(err)))) {
+        fprintf(stderr, "ntlmscope serve: weekly summary: %s\n", err);
+        return SCHEDULER_RETRY_S;
+    }
+    rc = ns_summary_was_sent(rd, week, &sent);
+    if (rc != NS_OK || sent) {
+        reader_put(s, rd);
+        return SCHEDULER_CHECK_S;
+    }
+    /* sent without the writer lock (SMTP may be slow), then recorded under it */
+    rc = ns_summary_send(rd, NULL, week, &s->cfg->mail, err, sizeof(err));
+    reader_put(s, rd);
+    if (rc == NS_OK) {
+        char rcpts[2048] = "";
+        size_t used = 0;
+        for (int k = 0; k < s->cfg->mail.nto && used < sizeof(rcpts); k++) {
+            used += (size_t)snprintf(rcpts + used, sizeof(rcpts) - used, "%s%s", k ? "," : "",
+                                     s->cfg->mail.to[k]);
+        }
+        pthread_mutex_lock(&s->writer_lock);
+        rc = ns_summary_mark_sent(s->writer, week, now_us(), rcpts);
+        if (rc != NS_OK) {
+            snprintf(err, sizeof(err), "sent, but not recorded: %s", ns_store_errmsg(s->writer));
+        }
+        pthread_mutex_unlock(&s->writer_lock);
+    }
+    if (rc != NS_OK) {
+        fprintf(stderr, "ntlmscope serve: weekly summary for the week ending %s not sent: %s\n",
+                day, err);
+        return SCHEDULER_RETRY_S;
+    }
+    fprintf(stderr, "ntlmscope serve: weekly summary for the week ending %s sent to %d "
+                    "recipient%s\n",
+            day, s->cfg->mail.nto, s->cfg->mail.nto == 1 ? "" : "s");
+    return SCHEDULER_CHECK_S;
+}
+
+static void *scheduler_main(void *arg)
+{
+    struct server *s = arg;
+    pthread_mutex_lock(&s->stop_lock);
+    while (!s->stopping) {
+        unsigned wait;
+        struct timespec until;
+        pthread_mutex_unlock(&s->stop_lock);
+        wait = scheduler_tick(s);
+        pthread_mutex_lock(&s->stop_lock);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += wait;
+        while (!s->stopping &&
+               pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&s->stop_lock);
+    return NULL;
+}
+
+/* ========================================================================================== */
 /* Start and stop                                                                              */
 /* ========================================================================================== */
 
@@ -1031,6 +1109,8 @@ int ns_server_run(const struct ns_server_config *cfg)
     pthread_mutex_init(&s->writer_lock, NULL);
     pthread_mutex_init(&s->readers_lock, NULL);
     pthread_mutex_init(&s->stats_lock, NULL);
+    pthread_mutex_init(&s->stop_lock, NULL);
+    pthread_cond_init(&s->stop_cond, NULL);
     if (parse_listen(cfg->listen, &sa, &loopback) != 0) {
         fprintf(stderr, "ntlmscope serve: --listen \"%s\" is not HOST:PORT\n", cfg->listen);
         goto out;
@@ -1106,6 +1186,13 @@ int ns_server_run(const struct ns_server_config *cfg)
             fprintf(stderr, "ntlmscope serve: cannot write %s\n", cfg->port_file);
         }
     }
+    if (cfg->summary_on) {
+        if (pthread_create(&s->scheduler, NULL, scheduler_main, s) != 0) {
+            fputs("ntlmscope serve: cannot start the summary scheduler\n", stderr);
+        } else {
+            s->scheduler_running = 1;
+        }
+    }
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
         fputs("ntlmscope serve: SIGHUP ignored (tokens and revocations apply at once)\n", stderr);
     }
@@ -1130,6 +1217,14 @@ int ns_server_run(const struct ns_server_config *cfg)
     }
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    if (s->scheduler_running) {
+        pthread_mutex_lock(&s->stop_lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->stop_cond);
+        pthread_mutex_unlock(&s->stop_lock);
+        pthread_join(s->scheduler, NULL);
+        s->scheduler_running = 0;
+    }
     fputs("ntlmscope serve: stopped\n", stderr);
     exit_code = 0;
 out:
@@ -1145,6 +1240,8 @@ out:
     pthread_mutex_destroy(&s->writer_lock);
     pthread_mutex_destroy(&s->readers_lock);
     pthread_mutex_destroy(&s->stats_lock);
+    pthread_mutex_destroy(&s->stop_lock);
+    pthread_cond_destroy(&s->stop_cond);
     free(cert);
     if (key) {
         memset(key, 0, strlen(key));
