@@ -266,7 +266,26 @@ int ns_svg_bars(FILE *out, const struct ns_table *t, const char *label_col, cons
         fprintf(out,
                 "<text x=\"%d\" y=\"%zu\" text-anchor=\"end\" font-size=\"12\" fill=\"#1d2733\">",
                 L - 8, r * (size_t)rowh + 17);
-        ns_html_escape(out, label ? label : "not reported by the event");
+        {
+            /* at most 44 characters (cut between UTF-8 characters), so the label fits */
+            char cut[200];
+            size_t n = 0, chars = 0;
+            const char *l = label ? label : "not reported by the event";
+            while (l[n] && n + 4 < sizeof(cut) && chars < 44) {
+                n++;
+                while ((l[n] & 0xC0) == 0x80 && n + 4 < sizeof(cut)) {
+                    n++;
+                }
+                chars++;
+            }
+            memcpy(cut, l, n);
+            if (l[n]) {
+                memcpy(cut + n, "\xe2\x80\xa6", 3); /* ellipsis */
+                n += 3;
+            }
+            cut[n] = '\0';
+            ns_html_escape(out, cut);
+        }
         fprintf(out,
                 "</text><rect class=\"bar\" x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"%d\" "
                 "fill=\"#1f77b4\"/><text x=\"%.1f\" y=\"%zu\" font-size=\"12\" "

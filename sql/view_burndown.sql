@@ -1,7 +1,12 @@
 -- View `burndown`: per day, the dependencies still active (seen in the 7 days up to that
--- day): the line that must reach zero before NTLM can be turned off.
-WITH days AS (
-    SELECT DISTINCT day FROM dep_daily WHERE day BETWEEN :since AND :until
+-- day): the line that must reach zero before NTLM can be turned off. Every day from the
+-- first to the last one with data in the range is listed, quiet days too.
+WITH RECURSIVE days(day) AS (
+    SELECT MAX(:since, (SELECT MIN(day) FROM dep_daily))
+    WHERE (SELECT MIN(day) FROM dep_daily) IS NOT NULL
+    UNION ALL
+    SELECT day + 1 FROM days
+    WHERE day < MIN(:until, (SELECT MAX(day) FROM dep_daily))
 )
 SELECT days.day AS day,
        (SELECT COUNT(*)

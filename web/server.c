@@ -76,11 +76,12 @@ struct server {
     double latency_sum;                                /* seconds */
     uint64_t latency_n;                                /* observations */
     struct rate_slot rate[RATE_SLOTS];                 /* rate limiter */
-    time_t started;                                    /* start time */    pthread_t scheduler;               /* sends the weekly summary */
-    int scheduler_running;             /* the thread was started */
-    pthread_mutex_t stop_lock;         /* guards stopping, with stop_cond */
-    pthread_cond_t stop_cond;          /* wakes the scheduler to stop */
-    int stopping;                      /* the server is shutting down */
+    time_t started;                                    /* start time */
+    pthread_t scheduler;                               /* sends the weekly summary */
+    int scheduler_running;                             /* the thread was started */
+    pthread_mutex_t stop_lock;                         /* guards stopping, with stop_cond */
+    pthread_cond_t stop_cond;                          /* wakes the scheduler to stop */
+    int stopping;                                      /* the server is shutting down */
 };
 
 /* Per-request context, freed in the completed callback. */
@@ -944,8 +945,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* The weekly summary on schedule                                                              */
 /* ========================================================================================== */
 
-#define SCHEDULER_CHECK_S 60   /* how often the schedule is looked at */
-#define SCHEDULER_RETRY_S 300  /* after a failed send */
+#define SCHEDULER_CHECK_S 60  /* how often the schedule is looked at */
+#define SCHEDULER_RETRY_S 300 /* after a failed send */
 
 /* Sends the week due unless it was sent already (recorded in the database, so a restart never
  * sends it twice; a server that was down at the time sends it when it comes back). Returns
@@ -988,8 +989,9 @@ static unsigned scheduler_tick(struct server *s)
                 day, err);
         return SCHEDULER_RETRY_S;
     }
-    fprintf(stderr, "ntlmscope serve: weekly summary for the week ending %s sent to %d "
-                    "recipient%s\n",
+    fprintf(stderr,
+            "ntlmscope serve: weekly summary for the week ending %s sent to %d "
+            "recipient%s\n",
             day, s->cfg->mail.nto, s->cfg->mail.nto == 1 ? "" : "s");
     return SCHEDULER_CHECK_S;
 }
@@ -1006,8 +1008,7 @@ static void *scheduler_main(void *arg)
         pthread_mutex_lock(&s->stop_lock);
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += wait;
-        while (!s->stopping &&
-               pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until) == 0) {
+        while (!s->stopping && pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until) == 0) {
         }
     }
     pthread_mutex_unlock(&s->stop_lock);
