@@ -18,30 +18,18 @@ import time
 import urllib.error
 import urllib.request
 
+from e2e_util import PROCS, check, free_port, run_main, wait_for
+
 BIN, DATA, SAMPLES = sys.argv[1], sys.argv[2], sys.argv[3]
 WORK = tempfile.mkdtemp(prefix="ntlmscope-collect-")
-PASSED, FAILED = 0, 0
-PROCS = []
 
 
-def check(what, cond, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print("ok - " + what)
-    else:
-        FAILED += 1
-        print("FAIL - " + what + (": " + str(detail) if detail else ""))
 
 
 def run(*args, **kw):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300, **kw)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def path(*parts):
@@ -138,13 +126,6 @@ def count_events(db):
     return len(json.loads(run("report", "--db", db, "--view", "events", "--format", "json").stdout))
 
 
-def wait_for(cond, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def main():
@@ -392,17 +373,4 @@ def count_events_file(xml_file):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # a crash of the test itself is a failure, reported
-        import traceback
-        traceback.print_exc()
-        FAILED += 1
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        shutil.rmtree(WORK, ignore_errors=True)
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    sys.exit(1 if FAILED else 0)
+    run_main(main, WORK)

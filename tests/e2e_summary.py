@@ -18,40 +18,21 @@ import tempfile
 import time
 from email import policy
 
+from e2e_util import PROCS, check, free_port, run_main, wait_for
+
 BIN, SHOTS = sys.argv[1], sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="ntlmscope-summary-")
-PASSED, FAILED = 0, 0
-PROCS = []
 SYSTEM_PYTHON = "/usr/bin/python3"  # where Debian's python3-aiosmtpd is installed
 
 
-def check(what, cond, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print("ok - " + what)
-    else:
-        FAILED += 1
-        print("FAIL - " + what + (": " + str(detail)[:800] if detail != "" else ""))
 
 
 def run(*args):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_for(cond, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 # --- a data set whose answers are known --------------------------------------------------------
@@ -270,17 +251,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        FAILED += 1
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        shutil.rmtree(WORK, ignore_errors=True)
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    sys.exit(1 if FAILED else 0)
+    run_main(main, WORK)
