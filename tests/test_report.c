@@ -435,6 +435,7 @@ static void test_summary_numbers(void **state)
     assert_int_equal(ns_parser_feed(p, xml.data, xml.len), NS_OK);
     assert_int_equal(ns_parser_finish(p), NS_OK);
     ns_parser_free(p);
+    ns_buf_free(&xml);
     assert_int_equal(ns_store_commit(st), NS_OK);
     assert_int_equal(in.n.stored, 31);
     ns_parse_date("2026-11-22", &we);
