@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Latency of every view the dashboard calls, over HTTP against a running server: each call
+repeated, p50 and p95 printed. usage: views.py BASE_URL SINCE UNTIL [REPEATS]"""
+import sys
+import time
+import urllib.request
+
+BASE, SINCE, UNTIL = sys.argv[1], sys.argv[2], sys.argv[3]
+REPEATS = int(sys.argv[4]) if len(sys.argv) > 4 else 20
+R = "since=%s&until=%s" % (SINCE, UNTIL)
+CALLS = [
+    ("totals (one week)", "totals?since=%s&until=%s" % (UNTIL, UNTIL)),
+    ("trend", "trend?" + R),
+    ("reasons", "reasons?" + R),
+    ("dependencies page", "dependencies?" + R + "&limit=50&offset=0"),
+    ("dependencies sorted", "dependencies?" + R + "&limit=50&sort=last_seen&dir=desc"),
+    ("dependencies search", "dependencies?" + R + "&limit=50&q=user0001"),
+    ("dependencies filtered", "dependencies?" + R + "&limit=50&version=NTLMv1"),
+    ("accounts", "accounts?" + R + "&limit=50"),
+    ("processes", "processes?" + R + "&limit=50"),
+    ("targets", "targets?" + R + "&limit=50"),
+    ("clients", "clients?" + R + "&limit=50"),
+    ("ntlmv1", "ntlmv1?" + R + "&limit=2000"),
+    ("readiness", "readiness?" + R + "&limit=50"),
+    ("burndown", "burndown?" + R),
+    ("hosts", "hosts?" + R + "&limit=5000"),
+    ("events drill-down", "events?" + R + "&account=user00001&limit=100&dir=desc"),
+]
+print("%-24s %10s %10s" % ("view", "p50 ms", "p95 ms"))
+for name, path in CALLS:
+    times = []
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        with urllib.request.urlopen(BASE + "/api/v1/views/" + path, timeout=120) as r:
+            r.read()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    print("%-24s %10.1f %10.1f" % (name, times[len(times) // 2], times[int(len(times) * 0.95) - 1]))
