@@ -9,18 +9,11 @@ WITH RECURSIVE days(day) AS (
     WHERE day < MIN(:until, (SELECT MAX(day) FROM dep_daily))
 )
 SELECT days.day AS day,
-       (SELECT COUNT(*)
-        FROM (SELECT 1
-              FROM dep_daily AS d
-              WHERE d.day BETWEEN days.day - 6 AND days.day
-              GROUP BY d.client, d.account, d.domain, d.process, d.target, d.target_service,
-                       d.reason_id, d.ntlm_version)) AS active_dependencies,
-       (SELECT COUNT(*)
-        FROM (SELECT 1
-              FROM dep_daily AS d
-              WHERE d.day BETWEEN days.day - 6 AND days.day AND d.ntlmv1_events > 0
-              GROUP BY d.client, d.account, d.domain, d.process, d.target, d.target_service,
-                       d.reason_id, d.ntlm_version)) AS active_ntlmv1_dependencies
+       (SELECT COUNT(DISTINCT d.dep) FROM dep_daily AS d
+        WHERE d.day BETWEEN days.day - 6 AND days.day) AS active_dependencies,
+       (SELECT COUNT(DISTINCT d.dep) FROM dep_daily AS d
+        WHERE d.day BETWEEN days.day - 6 AND days.day AND d.ntlmv1_events > 0)
+           AS active_ntlmv1_dependencies
 FROM days
 ORDER BY day
 LIMIT :limit;

@@ -1,20 +1,21 @@
 -- View `new_dependencies`: dependencies first seen in the range (never before :since), with
 -- their events in the range. For the weekly summary: "new this week".
 WITH k AS (
-    SELECT client, account, domain, process, target, target_service, reason_id, ntlm_version,
+    SELECT dep,
            MIN(day) AS first_day,
            SUM(CASE WHEN day >= :since THEN events ELSE 0 END) AS events,
            MIN(first_seen) AS first_seen
     FROM dep_daily
     WHERE day <= :until
-    GROUP BY client, account, domain, process, target, target_service, reason_id, ntlm_version
+    GROUP BY dep
+    HAVING MIN(day) BETWEEN :since AND :until
 )
-SELECT NULLIF(client, '') AS client, NULLIF(account, '') AS account,
-       NULLIF(domain, '') AS domain, NULLIF(process, '') AS process,
-       NULLIF(target, '') AS target, NULLIF(target_service, '') AS target_service,
-       NULLIF(reason_id, -1) AS reason_id, NULLIF(ntlm_version, '') AS ntlm_version,
-       events, first_seen
+SELECT NULLIF(p.client, '') AS client, NULLIF(p.account, '') AS account,
+       NULLIF(p.domain, '') AS domain, NULLIF(p.process, '') AS process,
+       NULLIF(p.target, '') AS target, NULLIF(p.target_service, '') AS target_service,
+       NULLIF(p.reason_id, -1) AS reason_id, NULLIF(p.ntlm_version, '') AS ntlm_version,
+       k.events, k.first_seen
 FROM k
-WHERE first_day BETWEEN :since AND :until
-ORDER BY events DESC, client, account, target
+JOIN dep AS p ON p.id = k.dep
+ORDER BY k.events DESC, p.client, p.account, p.target
 LIMIT :limit;

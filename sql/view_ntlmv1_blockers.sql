@@ -2,18 +2,25 @@
 -- what breaks when LmCompatibilityLevel is raised to 5 (send NTLMv2 only, refuse LM and
 -- NTLM), with the evidence.
 -- Parameters: :since, :until (day numbers, inclusive), :limit, :offset, :q, :sort, :desc.
-WITH v AS (
-    SELECT NULLIF(client, '') AS client,
-           NULLIF(account, '') AS account,
-           NULLIF(domain, '') AS domain,
-           NULLIF(process, '') AS process,
-           SUM(ntlmv1_events) AS events,
-           COUNT(DISTINCT NULLIF(target, '')) AS targets,
-           MIN(first_seen) AS first_seen,
+WITH r AS (
+    SELECT dep, SUM(ntlmv1_events) AS events, MIN(first_seen) AS first_seen,
            MAX(last_seen) AS last_seen
     FROM dep_daily
     WHERE day BETWEEN :since AND :until AND ntlmv1_events > 0
-    GROUP BY client, account, domain, process
+    GROUP BY dep
+),
+v AS (
+    SELECT NULLIF(p.client, '') AS client,
+           NULLIF(p.account, '') AS account,
+           NULLIF(p.domain, '') AS domain,
+           NULLIF(p.process, '') AS process,
+           SUM(r.events) AS events,
+           COUNT(DISTINCT NULLIF(p.target, '')) AS targets,
+           MIN(r.first_seen) AS first_seen,
+           MAX(r.last_seen) AS last_seen
+    FROM r
+    JOIN dep AS p ON p.id = r.dep
+    GROUP BY p.client, p.account, p.domain, p.process
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

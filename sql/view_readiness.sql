@@ -9,23 +9,34 @@
 WITH ref AS (
     SELECT MIN(:until, CAST(strftime('%s', 'now') AS INTEGER) / 86400) AS day
 ),
-k AS (
-    SELECT target, client, account, domain,
+r AS (
+    -- the range, per dependency: integers only
+    SELECT dep,
            SUM(events) AS events,
            SUM(ntlmv1_events) AS ntlmv1_events,
-           MAX(day) AS last_day,
-           MAX(last_seen) AS last_seen
+           MIN(first_seen) AS first_seen,
+           MAX(last_seen) AS last_seen,
+           MAX(day) AS last_day
     FROM dep_daily
-    WHERE day BETWEEN :since AND :until AND target <> ''
-      AND (:client IS NULL OR client = :client)
-      AND (:account IS NULL OR account = :account)
-      AND (:domain IS NULL OR domain = :domain)
-      AND (:process IS NULL OR process = :process)
-      AND (:target IS NULL OR target = :target)
-      AND (:service IS NULL OR target_service = :service)
-      AND (:reason_id IS NULL OR reason_id = CASE WHEN :reason_id = '' THEN -1 ELSE :reason_id END)
-      AND (:version IS NULL OR ntlm_version = :version)
-    GROUP BY target, client, account, domain, process, target_service, reason_id, ntlm_version
+    WHERE day BETWEEN :since AND :until
+    GROUP BY dep
+),
+x AS (
+    -- with the names, filtered
+    SELECT p.client, p.account, p.domain, p.process, p.target, p.target_service, p.reason_id,
+           p.ntlm_version, p.client_ip, p.target_ip, r.events, r.ntlmv1_events, r.first_seen,
+           r.last_seen, r.last_day
+    FROM r
+    JOIN dep AS p ON p.id = r.dep
+    WHERE (:client IS NULL OR p.client = :client)
+      AND (:account IS NULL OR p.account = :account)
+      AND (:domain IS NULL OR p.domain = :domain)
+      AND (:process IS NULL OR p.process = :process)
+      AND (:target IS NULL OR p.target = :target)
+      AND (:service IS NULL OR p.target_service = :service)
+      AND (:reason_id IS NULL OR p.reason_id = CASE WHEN :reason_id = '' THEN -1 ELSE :reason_id END)
+      AND (:version IS NULL OR p.ntlm_version = :version)
+      AND p.target <> ''
 ),
 v AS (
     SELECT target,
@@ -38,7 +49,7 @@ v AS (
            SUM(ntlmv1_events) AS ntlmv1_events,
            MAX(last_seen) AS last_seen,
            MAX(0, (SELECT day FROM ref) - MAX(last_day)) AS quiet_days
-    FROM k
+    FROM x
     GROUP BY target
 )
 SELECT *, COUNT(*) OVER () AS _total

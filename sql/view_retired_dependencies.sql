@@ -1,20 +1,20 @@
 -- View `retired_dependencies`: dependencies seen in the 7 days before :since but not from
 -- :since to :until, with their events in those 7 days. For the weekly summary: "retired".
 WITH k AS (
-    SELECT client, account, domain, process, target, target_service, reason_id, ntlm_version,
-           MAX(day) AS last_day,
+    SELECT dep,
            SUM(events) AS events,
            MAX(last_seen) AS last_seen
     FROM dep_daily
     WHERE day BETWEEN :since - 7 AND :until
-    GROUP BY client, account, domain, process, target, target_service, reason_id, ntlm_version
+    GROUP BY dep
+    HAVING MAX(day) < :since
 )
-SELECT NULLIF(client, '') AS client, NULLIF(account, '') AS account,
-       NULLIF(domain, '') AS domain, NULLIF(process, '') AS process,
-       NULLIF(target, '') AS target, NULLIF(target_service, '') AS target_service,
-       NULLIF(reason_id, -1) AS reason_id, NULLIF(ntlm_version, '') AS ntlm_version,
-       events, last_seen
+SELECT NULLIF(p.client, '') AS client, NULLIF(p.account, '') AS account,
+       NULLIF(p.domain, '') AS domain, NULLIF(p.process, '') AS process,
+       NULLIF(p.target, '') AS target, NULLIF(p.target_service, '') AS target_service,
+       NULLIF(p.reason_id, -1) AS reason_id, NULLIF(p.ntlm_version, '') AS ntlm_version,
+       k.events, k.last_seen
 FROM k
-WHERE last_day < :since
-ORDER BY events DESC, client, account, target
+JOIN dep AS p ON p.id = k.dep
+ORDER BY k.events DESC, p.client, p.account, p.target
 LIMIT :limit;

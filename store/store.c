@@ -35,6 +35,7 @@ static const struct {
     {1, "schema.sql"},
     {2, "migrate_002_agents.sql"},
     {3, "migrate_003_exceptions.sql"},
+    {4, "migrate_004_dep_dimension.sql"},
 };
 
 /* The views: name, the sql/ file that answers it, and its :v1_only parameter. */
@@ -384,8 +385,9 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
                (rc = prepare(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
                (rc = prepare(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK) {
         /* rc says it */
-    } else if ((rc = prepare(st, "host_upsert.sql", &st->upsert_host)) == NS_OK) {
-        rc = prepare(st, "exc_upsert.sql", &st->upsert_exc);
+    } else if ((rc = prepare(st, "host_upsert.sql", &st->upsert_host)) == NS_OK &&
+               (rc = prepare(st, "exc_upsert.sql", &st->upsert_exc)) == NS_OK) {
+        rc = prepare(st, "dep_day_upsert.sql", &st->upsert_depday);
     }
     if (rc != NS_OK) {
         snprintf(err, errlen, "%s: %s", path, st->errmsg);
@@ -429,6 +431,7 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->upsert_dep);
     sqlite3_finalize(st->upsert_host);
     sqlite3_finalize(st->upsert_exc);
+    sqlite3_finalize(st->upsert_depday);
     for (size_t k = 0; k < NVIEWS; k++) {
         sqlite3_finalize(st->views[k]);
     }
@@ -619,28 +622,41 @@ static int flush_rollups(struct ns_store *st)
 {
     for (size_t k = 0; k < st->deps.cap; k++) {
         const struct agg *a = &st->deps.slots[k];
-        sqlite3_stmt *s = st->upsert_dep;
-        int ok;
+        sqlite3_stmt *s = st->upsert_dep, *d = st->upsert_depday;
+        int64_t id = 0;
+        int step;
         if (!a->hash) {
             continue;
         }
-        sqlite3_bind_int64(s, 1, a->day);
+        /* the dependency's id (created on first sight) */
         for (int p = 0; p < DP_NTLM_VERSION; p++) {
-            bind_text_or_empty(s, 2 + p, a->part[p]);
+            bind_text_or_empty(s, 1 + p, a->part[p]);
         }
-        sqlite3_bind_int64(s, 8, a->reason_id);
-        bind_text_or_empty(s, 9, a->part[DP_NTLM_VERSION]);
-        bind_text_or_empty(s, 10, a->part[DP_CLIENT_IP]);
-        bind_text_or_empty(s, 11, a->part[DP_TARGET_IP]);
-        sqlite3_bind_int64(s, 12, a->events);
-        sqlite3_bind_int64(s, 13, a->ntlmv1);
-        sqlite3_bind_int64(s, 14, a->warnings);
-        sqlite3_bind_int64(s, 15, a->blocked);
-        sqlite3_bind_int64(s, 16, a->first_seen);
-        sqlite3_bind_int64(s, 17, a->last_seen);
-        ok = sqlite3_step(s) == SQLITE_DONE;
+        sqlite3_bind_int64(s, 7, a->reason_id);
+        bind_text_or_empty(s, 8, a->part[DP_NTLM_VERSION]);
+        bind_text_or_empty(s, 9, a->part[DP_CLIENT_IP]);
+        bind_text_or_empty(s, 10, a->part[DP_TARGET_IP]);
+        step = sqlite3_step(s);
+        if (step == SQLITE_ROW) {
+            id = sqlite3_column_int64(s, 0);
+            step = sqlite3_step(s);
+        }
         sqlite3_reset(s);
-        if (!ok) {
+        if (step != SQLITE_DONE || !id) {
+            return ns_store_fail(st, "updating dependencies");
+        }
+        /* its counters of the day */
+        sqlite3_bind_int64(d, 1, a->day);
+        sqlite3_bind_int64(d, 2, id);
+        sqlite3_bind_int64(d, 3, a->events);
+        sqlite3_bind_int64(d, 4, a->ntlmv1);
+        sqlite3_bind_int64(d, 5, a->warnings);
+        sqlite3_bind_int64(d, 6, a->blocked);
+        sqlite3_bind_int64(d, 7, a->first_seen);
+        sqlite3_bind_int64(d, 8, a->last_seen);
+        step = sqlite3_step(d);
+        sqlite3_reset(d);
+        if (step != SQLITE_DONE) {
             return ns_store_fail(st, "updating dependency rollups");
         }
     }

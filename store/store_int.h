@@ -40,6 +40,7 @@ struct ns_store {
     sqlite3_stmt *upsert_dep;            /* sql/dep_upsert.sql */
     sqlite3_stmt *upsert_host;           /* sql/host_upsert.sql */
     sqlite3_stmt *upsert_exc;            /* sql/exc_upsert.sql */
+    sqlite3_stmt *upsert_depday;         /* sql/dep_day_upsert.sql */
     sqlite3_stmt *views[NVIEWS];         /* sql/view_*.sql, prepared on first use */
     sqlite3_stmt *cached[NS_STMT_COUNT]; /* other statements, prepared on first use */
     const char *agent;                   /* agent of the events being added, or NULL */
