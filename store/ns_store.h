@@ -68,15 +68,15 @@ struct ns_cell {
 
 /* Exact-match filters a view can take (sql/ parameter names). */
 enum ns_filter {
-    NS_Q_CLIENT,    /* :client   - short host name or address */
-    NS_Q_ACCOUNT,   /* :account */
-    NS_Q_DOMAIN,    /* :domain */
-    NS_Q_PROCESS,   /* :process */
-    NS_Q_TARGET,    /* :target   - short host name or address */
-    NS_Q_SERVICE,   /* :service  - target service */
-    NS_Q_REASON,    /* :reason_id */
-    NS_Q_VERSION,   /* :version  - NTLM version */
-    NS_Q_COMPUTER,  /* :computer - reporting host (hosts, events) */
+    NS_Q_CLIENT,   /* :client   - short host name or address */
+    NS_Q_ACCOUNT,  /* :account */
+    NS_Q_DOMAIN,   /* :domain */
+    NS_Q_PROCESS,  /* :process */
+    NS_Q_TARGET,   /* :target   - short host name or address */
+    NS_Q_SERVICE,  /* :service  - target service */
+    NS_Q_REASON,   /* :reason_id */
+    NS_Q_VERSION,  /* :version  - NTLM version */
+    NS_Q_COMPUTER, /* :computer - reporting host (hosts, events) */
     NS_Q_COUNT
 };
 /* The parameter name of each filter ("client", ...), for APIs that take them by name. */
@@ -84,13 +84,13 @@ extern const char *const ns_filter_names[NS_Q_COUNT];
 
 /* Range, filters, order and page of a view. */
 struct ns_view_params {
-    int64_t since_day;  /* first day included (days since 1970) */
-    int64_t until_day;  /* last day included */
-    int64_t limit;      /* rows at most; -1 for all */
-    int64_t offset;     /* rows skipped first */
-    const char *q;      /* text searched (case-insensitive substring) in the text columns */
-    const char *sort;   /* column to sort by, or NULL for the view's own order */
-    int desc;           /* sort descending */
+    int64_t since_day; /* first day included (days since 1970) */
+    int64_t until_day; /* last day included */
+    int64_t limit;     /* rows at most; -1 for all */
+    int64_t offset;    /* rows skipped first */
+    const char *q;     /* text searched (case-insensitive substring) in the text columns */
+    const char *sort;  /* column to sort by, or NULL for the view's own order */
+    int desc;          /* sort descending */
     const char *filter[NS_Q_COUNT]; /* exact filters; "" matches an absent value */
 };
 
@@ -183,17 +183,31 @@ struct ns_ingest_counts {
 /* Called for each rejected event, after it is counted. */
 typedef void (*ns_reject_fn)(void *ctx, const char *source, const char *where, const char *why);
 
+struct ns_pipeline; /* store/ingest.c */
+
 struct ns_ingest {
     struct ns_store *st;       /* where events go */
     struct ns_ingest_counts n; /* running counts */
     int db_rc;                 /* NS_OK, or the store error that stopped the ingest */
     ns_reject_fn on_reject;    /* optional report of each rejection */
     void *reject_ctx;          /* passed to on_reject */
+    struct ns_pipeline *pipe;  /* a store thread, when started; NULL: store inline */
+    uint64_t handed;           /* NTLM events handed to the store (the parsing thread's count,
+                                  for progress while the store thread counts the rest) */
 };
 
 /* Prepares an ingest into st; on_reject may be NULL. */
 void ns_ingest_init(struct ns_ingest *in, struct ns_store *st, ns_reject_fn on_reject, void *ctx);
 /* A sink that feeds this ingest (valid while *in lives). */
 struct ns_sink ns_ingest_sink(struct ns_ingest *in);
+/* Stores events on a second thread while the caller goes on parsing (two batches of events in
+ * flight at most). The store is then used by that thread only, until ns_ingest_drain(). Returns
+ * NS_OK, or an error (the ingest then stays inline). */
+int ns_ingest_pipeline(struct ns_ingest *in);
+/* Waits until every event handed over is stored (and counted); the store may then be used by
+ * the caller again (commit, rollback). Returns in->db_rc. */
+int ns_ingest_drain(struct ns_ingest *in);
+/* Drains and stops the store thread. NULL-safe. */
+void ns_ingest_end(struct ns_ingest *in);
 
 #endif

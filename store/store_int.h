@@ -45,8 +45,8 @@ struct ns_store {
     sqlite3_stmt *cached[NS_STMT_COUNT]; /* other statements, prepared on first use */
     const char *agent;                   /* agent of the events being added, or NULL */
     int batch_limit;                     /* events per automatic commit; 0: only ns_store_commit */
-    int readonly;                /* opened with ns_store_open_readonly */
-    int64_t last_total;          /* rows the last view matched before limit/offset, or -1 */
+    int readonly;                        /* opened with ns_store_open_readonly */
+    int64_t last_total;                  /* rows the last view matched before limit/offset, or -1 */
     int in_batch;                        /* a transaction is open */
     int batch_events;                    /* events added to the open batch */
     struct agg_table deps;               /* dependency rollups of the batch */

@@ -419,6 +419,64 @@ static void test_unknown_view(void **state)
     tmpdb_remove(&t);
 }
 
+static void test_ingest_pipeline(void **state)
+{
+    struct tmpdb t;
+    struct ns_store *st = NULL, *ro = NULL;
+    struct ns_ingest in;
+    struct ns_sink sink;
+    struct ns_parser *p = NULL;
+    struct ns_buf xml;
+    char err[256];
+    int rc;
+    (void)state;
+    tmpdb_make(&t);
+    ns_buf_init(&xml, 0);
+    for (int k = 0; k < 1500; k++) {
+        char when[40], rid[16];
+        snprintf(when, sizeof(when), "2026-03-%02dT10:00:%02dZ", k % 28 + 1, k % 60);
+        snprintf(rid, sizeof(rid), "%d", k % 12);
+        xml_event(&xml, NTLM_PROV, NTLM_CH, 4020, "WS01", k + 1, when, "Username", "alice",
+                  "TargetMachine", k % 2 ? "FS01" : "FS02", "NtlmUsageId", rid, NULL);
+    }
+    /* stored on a second thread: the same counts as inline, twice (duplicates) */
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        ns_ingest_init(&in, st, NULL, NULL);
+        sink = ns_ingest_sink(&in);
+        assert_int_equal(ns_ingest_pipeline(&in), NS_OK);
+        assert_int_equal(ns_parser_new(&p, NS_FMT_XML, "t", &sink), NS_OK);
+        assert_int_equal(ns_parser_feed(p, xml.data, xml.len), NS_OK);
+        assert_int_equal(ns_parser_finish(p), NS_OK);
+        ns_parser_free(p);
+        assert_int_equal(ns_ingest_drain(&in), NS_OK);
+        assert_int_equal(ns_store_commit(st), NS_OK);
+        ns_ingest_end(&in);
+        assert_int_equal(in.handed, 1500);
+        assert_int_equal(pass ? in.n.duplicates : in.n.stored, 1500);
+    }
+    assert_int_equal(ns_store_close(st), NS_OK);
+    /* a store that fails: the parser is told and stops; nothing hangs */
+    assert_int_equal(ns_store_open_readonly(&ro, t.path, err, sizeof(err)), NS_OK);
+    ns_ingest_init(&in, ro, NULL, NULL);
+    sink = ns_ingest_sink(&in);
+    assert_int_equal(ns_ingest_pipeline(&in), NS_OK);
+    assert_int_equal(ns_parser_new(&p, NS_FMT_XML, "t", &sink), NS_OK);
+    rc = ns_parser_feed(p, xml.data, xml.len);
+    if (rc == NS_OK) {
+        rc = ns_parser_finish(p);
+    }
+    ns_parser_free(p);
+    assert_int_equal(rc, NS_EDB);
+    assert_int_equal(ns_ingest_drain(&in), NS_EDB);
+    ns_ingest_end(&in);
+    assert_int_equal(in.n.stored, 0);
+    assert_true(in.handed < 1500);
+    assert_int_equal(ns_store_close(ro), NS_OK);
+    ns_buf_free(&xml);
+    tmpdb_remove(&t);
+}
+
 static const char *sql_file(const char *name)
 {
     for (const struct ns_sql_file *f = ns_sql_files; f->name; f++) {
@@ -579,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_migration_from_v1_keeps_events),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_ingest_pipeline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,7 +176,7 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
         return;
     }
     ui->last = t;
-    evs = ui->in->n.stored + ui->in->n.duplicates + ui->in->n.skipped + ui->in->n.rejected;
+    evs = ui->in->handed + ui->in->n.skipped + ui->in->n.rejected;
     if (total) {
         fprintf(stderr, "\r\033[K%s: %.1f%% (%.1f of %.1f MB), %llu events", ui->file,
                 100.0 * (double)done / (double)total, done / 1e6, total / 1e6,
@@ -237,6 +237,8 @@ int ns_cmd_ingest(int argc, char **argv)
     ui.in = &in;
     ns_ingest_init(&in, st, print_reject, &ui);
     sink = ns_ingest_sink(&in);
+    /* parse on this thread, store on another: the two cores overlap (inline if it fails) */
+    ns_ingest_pipeline(&in);
 
     for (int k = 0; k < nfiles; k++) {
         struct ns_ingest_counts before = in.n;
@@ -245,6 +247,7 @@ int ns_cmd_ingest(int argc, char **argv)
         ui.shown = ui.hidden = 0;
         rc = ns_parse_path(files[k], (enum ns_format)fmt, &sink, show_progress, &ui, err,
                            sizeof(err));
+        ns_ingest_drain(&in);
         clear_progress(&ui);
         if (in.db_rc != NS_OK) {
             fprintf(stderr, "ntlmscope ingest: %s: cannot store events: %s\n", files[k],
@@ -302,6 +305,7 @@ int ns_cmd_ingest(int argc, char **argv)
                 bad_files, bad_files == 1 ? "" : "s");
         exit_code = 1;
     }
+    ns_ingest_end(&in);
     if (ns_store_close(st) != NS_OK) {
         fprintf(stderr, "ntlmscope ingest: %s: cannot close the database\n", db);
         exit_code = 1;
