@@ -38,32 +38,35 @@ static const struct {
     {4, "migrate_004_dep_dimension.sql"},
 };
 
-/* The views: name, the sql/ file that answers it, and its :v1_only parameter. */
+/* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs), and
+ * the constants bound to :v1_only and :kind. */
 static const struct {
-    const char *name; /* view name (report --view, /api/v1/views/NAME) */
-    const char *file; /* sql/ file */
-    int v1_only;      /* bound to :v1_only */
+    const char *name;   /* view name (report --view, /api/v1/views/NAME) */
+    const char *file;   /* sql/ file */
+    const char *prefix; /* sql/ file it continues, or NULL */
+    int v1_only;        /* bound to :v1_only */
+    const char *kind;   /* bound to :kind, or NULL */
 } views[] = {
-    {"dependencies", "view_dependencies.sql", 0},
-    {"accounts", "view_accounts.sql", 0},
-    {"processes", "view_processes.sql", 0},
-    {"reasons", "view_reasons.sql", 0},
-    {"targets", "view_targets.sql", 0},
-    {"clients", "view_clients.sql", 0},
-    {"ntlmv1", "view_dependencies.sql", 1},
-    {"hosts", "view_hosts.sql", 0},
-    {"trend", "view_trend.sql", 0},
-    {"events", "view_events.sql", 0},
-    {"readiness", "view_readiness.sql", 0},
-    {"burndown", "view_burndown.sql", 0},
-    {"totals", "view_totals.sql", 0},
-    {"remote_server_exceptions", "view_remote_server_exceptions.sql", 0},
-    {"domain_server_exceptions", "view_domain_server_exceptions.sql", 0},
-    {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", 0},
-    {"new_dependencies", "view_new_dependencies.sql", 0},
-    {"retired_dependencies", "view_retired_dependencies.sql", 0},
-    {"quiet_targets", "view_quiet_targets.sql", 0},
-    {"silent_hosts", "view_silent_hosts.sql", 0},
+    {"dependencies", "view_dependencies.sql", "dep_range.sql", 0, NULL},
+    {"accounts", "view_accounts.sql", "dep_range.sql", 0, NULL},
+    {"processes", "view_processes.sql", "dep_range.sql", 0, NULL},
+    {"reasons", "view_reasons.sql", "dep_range.sql", 0, NULL},
+    {"targets", "view_targets.sql", "dep_range.sql", 0, NULL},
+    {"clients", "view_clients.sql", "dep_range.sql", 0, NULL},
+    {"ntlmv1", "view_dependencies.sql", "dep_range.sql", 1, NULL},
+    {"hosts", "view_hosts.sql", NULL, 0, NULL},
+    {"trend", "view_trend.sql", NULL, 0, NULL},
+    {"events", "view_events.sql", NULL, 0, NULL},
+    {"readiness", "view_readiness.sql", "dep_range.sql", 0, NULL},
+    {"burndown", "view_burndown.sql", NULL, 0, NULL},
+    {"totals", "view_totals.sql", NULL, 0, NULL},
+    {"remote_server_exceptions", "view_server_exceptions.sql", NULL, 0, "remote"},
+    {"domain_server_exceptions", "view_server_exceptions.sql", NULL, 0, "domain"},
+    {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", NULL, 0, NULL},
+    {"new_dependencies", "view_new_dependencies.sql", NULL, 0, NULL},
+    {"retired_dependencies", "view_retired_dependencies.sql", NULL, 0, NULL},
+    {"quiet_targets", "view_quiet_targets.sql", NULL, 0, NULL},
+    {"silent_hosts", "view_silent_hosts.sql", NULL, 0, NULL},
 };
 _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views[]");
 
@@ -834,6 +837,30 @@ static int like_pattern(const char *q, char *out, size_t n)
     return NS_OK;
 }
 
+/* Prepares a view: its file, after the file it continues (if any). */
+static int prepare_view(struct ns_store *st, int vi)
+{
+    const char *body = sql_text(views[vi].file), *head = "";
+    struct ns_buf text;
+    int rc = NS_OK;
+    if (views[vi].prefix && !(head = sql_text(views[vi].prefix))) {
+        body = NULL;
+    }
+    if (!body) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "sql/%s is not compiled in", views[vi].file);
+        return NS_EDB;
+    }
+    ns_buf_init(&text, 1u << 20);
+    if (ns_buf_adds(&text, head) != NS_OK || ns_buf_adds(&text, body) != NS_OK) {
+        rc = NS_ENOMEM;
+    } else if (sqlite3_prepare_v3(st->db, text.data, -1, SQLITE_PREPARE_PERSISTENT,
+                                  &st->views[vi], NULL) != SQLITE_OK) {
+        rc = ns_store_fail(st, views[vi].file);
+    }
+    ns_buf_free(&text);
+    return rc;
+}
+
 #define VIEW_MAX_COLS 80
 
 int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_params *p,
@@ -850,7 +877,7 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
         snprintf(st->errmsg, sizeof(st->errmsg), "no view named \"%s\"", name);
         return NS_ENOTFOUND;
     }
-    if (!st->views[vi] && (rc = prepare(st, views[vi].file, &st->views[vi])) != NS_OK) {
+    if (!st->views[vi] && (rc = prepare_view(st, vi)) != NS_OK) {
         return rc;
     }
     s = st->views[vi];
@@ -861,6 +888,7 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
     bind_named(s, ":limit", p->limit);
     bind_named(s, ":offset", p->offset > 0 ? p->offset : 0);
     bind_named(s, ":v1_only", views[vi].v1_only);
+    bind_named_text(s, ":kind", views[vi].kind);
     bind_named(s, ":desc", p->desc ? 1 : 0);
     bind_named_text(s, ":sort", p->sort);
     for (int f = 0; f < NS_Q_COUNT; f++) {

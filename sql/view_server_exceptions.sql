@@ -1,6 +1,8 @@
--- View `remote_server_exceptions`: the servers clients still reach with NTLM, as the clients
--- name them: the list for "Network security: Restrict NTLM: Add remote server exceptions for
--- NTLM authentication", with the evidence.
+-- Views `remote_server_exceptions` (:kind 'remote') and `domain_server_exceptions` (:kind
+-- 'domain'): the lists for "Network security: Restrict NTLM: Add remote server exceptions
+-- for NTLM authentication" (the servers clients still reach with NTLM, as the clients name
+-- them) and "Add server exceptions in this domain" (the servers the domain controllers still
+-- see NTLM for), with the evidence.
 -- Parameters: :since, :until (day numbers, inclusive), :limit, :offset, :q, :sort, :desc.
 WITH v AS (
     SELECT name AS server,
@@ -10,7 +12,7 @@ WITH v AS (
            MIN(first_seen) AS first_seen,
            MAX(last_seen) AS last_seen
     FROM exc_daily
-    WHERE kind = 'remote' AND day BETWEEN :since AND :until
+    WHERE kind = :kind AND day BETWEEN :since AND :until
     GROUP BY name
 )
 SELECT *, COUNT(*) OVER () AS _total
