@@ -37,6 +37,48 @@ static const char *const procs[] = {
     "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", "C:\\ERP\\client\\erp32.exe",
     "C:\\Windows\\System32\\inetsrv\\w3wp.exe", "C:\\ScanSoft\\scan2folder.exe", "System"};
 
+/* One EventData field. */
+struct field {
+    const char *name;
+    const char *value;
+};
+#define F(n, v) (f[nf].name = (n), f[nf++].value = (v))
+
+/* Small formatted values, each in its own rotating buffer (valid for one event). */
+static char *fmtbuf(void)
+{
+    static char ring[8][48];
+    static unsigned at;
+    return ring[at++ % 8];
+}
+
+static const char *hexpid(unsigned v)
+{
+    char *b = fmtbuf();
+    snprintf(b, 48, "0x%x", v);
+    return b;
+}
+
+static const char *num(unsigned v)
+{
+    char *b = fmtbuf();
+    snprintf(b, 48, "%u", v);
+    return b;
+}
+
+static const char *spn(const char *target)
+{
+    char *b = fmtbuf();
+    snprintf(b, 48, "cifs/%s", target);
+    return b;
+}
+
+/* Information (4) for the audit and enhanced information events, warning (3) otherwise. */
+static int level(int id)
+{
+    return id >= 8000 || id == 4012 || id == 4020 || id == 4022 || id == 4030 || id == 4032 ? 4 : 3;
+}
+
 int main(int argc, char **argv)
 {
     long long n = argc > 1 ? strtoll(argv[1], NULL, 10) : 1000000;
@@ -106,85 +148,131 @@ int main(int argc, char **argv)
         rec[h]++;
         {
             /* each role carries the fields its events have (ntlm-events.md) */
-            int dc = id == 4032 || id == 4033 || id == 8003 || id == 8004 || id == 4030 || id == 4003;
             int server = id == 4022 || id == 4023 || id == 8002 || id == 4002;
+            int netlogon = id == 8004 || id == 4030 || id == 4032 || id == 4033;
             const char *ver = fl->v1 ? "NTLMv1" : "NTLMv2";
             const char *mic = fl->v1 ? "Unprotected" : "Protected";
             const char *proc = procs[fl->proc];
-            unsigned reason = fl->reason;
-            char data[1536];
-            if (dc) {
-                snprintf(data, sizeof(data),
-                         json ? "\"UserName\":\"%s\",\"DomainName\":\"CORP\",\"Workstation\":\"%s\","
-                                "\"ServerName\":\"%s\",\"SChannelName\":\"%s\",\"NtlmVersion\":\"%s\""
-                              : "<Data Name=\"UserName\">%s</Data><Data Name=\"DomainName\">CORP</Data>"
-                                "<Data Name=\"Workstation\">%s</Data><Data Name=\"ServerName\">%s</Data>"
-                                "<Data Name=\"SChannelName\">%s</Data><Data Name=\"NtlmVersion\">%s</Data>",
-                         account, client, target, target, ver);
-            } else if (server) {
-                snprintf(data, sizeof(data),
-                         json ? "\"ProcessName\":\"%s\",\"ProcessPID\":\"0x%x\",\"Username\":\"%s\","
-                                "\"DomainName\":\"CORP\",\"RemoteClientMachine\":\"%s\","
-                                "\"ClientIP\":\"10.%u.%u.%u\",\"NtlmVersion\":\"%s\",\"MicStatus\":\"%s\""
-                              : "<Data Name=\"ProcessName\">%s</Data><Data Name=\"ProcessPID\">0x%x</Data>"
-                                "<Data Name=\"Username\">%s</Data><Data Name=\"DomainName\">CORP</Data>"
-                                "<Data Name=\"RemoteClientMachine\">%s</Data>"
-                                "<Data Name=\"ClientIP\">10.%u.%u.%u</Data>"
-                                "<Data Name=\"NtlmVersion\">%s</Data><Data Name=\"MicStatus\">%s</Data>",
-                         proc, 0x400 + (unsigned)(k % 60000), account, client, h % 250,
-                         h / 250 % 250, (unsigned)(k % 250), ver, mic);
-            } else {
-                snprintf(data, sizeof(data),
-                         json ? "\"ProcessName\":\"%s\",\"ProcessPID\":\"0x%x\",\"Username\":\"%s\","
-                                "\"UserName\":\"%s\",\"DomainName\":\"CORP\",\"Hostname\":\"%s\","
-                                "\"TargetMachine\":\"%s\",\"TargetName\":\"cifs/%s\","
-                                "\"NtlmUsageId\":%u,\"NtlmVersion\":\"%s\",\"MicStatus\":\"%s\""
-                              : "<Data Name=\"ProcessName\">%s</Data><Data Name=\"ProcessPID\">0x%x</Data>"
-                                "<Data Name=\"Username\">%s</Data><Data Name=\"UserName\">%s</Data>"
-                                "<Data Name=\"DomainName\">CORP</Data><Data Name=\"Hostname\">%s</Data>"
-                                "<Data Name=\"TargetMachine\">%s</Data>"
-                                "<Data Name=\"TargetName\">cifs/%s</Data>"
-                                "<Data Name=\"NtlmUsageId\">%u</Data><Data Name=\"NtlmVersion\">%s</Data>"
-                                "<Data Name=\"MicStatus\">%s</Data>",
-                         proc, 0x400 + (unsigned)(k % 60000), account, account, client, target,
-                         target, reason, ver, mic);
+            unsigned reason = fl->reason, pid = 0x400 + (unsigned)(k % 60000);
+            char data[1536], ip[24], cpid[16], luid[24];
+            struct field f[16];
+            int nf = 0;
+            snprintf(ip, sizeof(ip), "10.%u.%u.%u", h % 250, h / 250 % 250, (unsigned)(k % 250));
+            snprintf(cpid, sizeof(cpid), "%u", pid);
+            snprintf(luid, sizeof(luid), "0x%llx", 0x3e7ULL + (unsigned long long)(k % 5000));
+            /* each event ID carries the fields ntlm-events.md gives it */
+            if (id == 4013) {
+                /* no event data */
+            } else if (id == 4020 || id == 4021) {
+                F("ProcessName", proc);
+                F("ProcessPID", hexpid(pid));
+                F("Username", account);
+                F("DomainName", "CORP");
+                F("Hostname", client);
+                F("TargetMachine", target);
+                F("TargetService", spn(target));
+                F("NtlmUsageId", num(reason));
+                F("NtlmVersion", ver);
+                F("NegotiatedFlags", fl->v1 ? "0xe2088215" : "0xe2888215");
+                F("MicStatus", mic);
+            } else if (id == 4022 || id == 4023) {
+                F("ProcessName", proc);
+                F("ProcessPID", hexpid(pid));
+                F("Username", account);
+                F("DomainName", "CORP");
+                F("RemoteClientMachine", client);
+                F("ClientIP", ip);
+                F("NtlmVersion", ver);
+                F("MicStatus", mic);
+            } else if (id == 4030 || id == 4032 || id == 4033) {
+                F("ClientName", account);
+                F("ClientDomain", "CORP");
+                F("ClientMachine", client);
+                F("ServerName", target);
+                F("ServerDomain", "CORP");
+                F("NtlmVersion", ver);
+            } else if (id == 8003 || id == 4003) {
+                F("UserName", account);
+                F("DomainName", "CORP");
+                F("Workstation", client);
+                F("CallerPID", cpid);
+                F("ProcessName", proc);
+                F("LogonType", "3");
+            } else if (id == 8004) {
+                F("SChannelName", target);
+                F("UserName", account);
+                F("DomainName", "CORP");
+                F("WorkstationName", client);
+                F("SChannelType", "2");
+            } else if (server) { /* 8002, 4002 */
+                F("CallerPID", cpid);
+                F("ProcessName", proc);
+                F("ClientLUID", luid);
+                F("ClientUserName", account);
+                F("ClientDomainName", "CORP");
+                F("MechanismOID", "1.3.6.1.4.1.311.2.2.10");
+            } else { /* 8001, 4001, 4024: outgoing */
+                F("TargetName", spn(target));
+                F("UserName", account);
+                F("DomainName", "CORP");
+                F("CallerPID", cpid);
+                F("ProcessName", proc);
+                F("ClientLUID", luid);
+                F("MechanismOID", "1.3.6.1.4.1.311.2.2.10");
+            }
+            {
+                size_t o = 0;
+                data[0] = '\0';
+                for (int q = 0; q < nf && o + 200 < sizeof(data); q++) {
+                    int w;
+                    if (json) {
+                        char esc[512];
+                        size_t e = 0;
+                        for (const char *c = f[q].value; *c && e + 2 < sizeof(esc); c++) {
+                            if (*c == '\\' || *c == '"') {
+                                esc[e++] = '\\';
+                            }
+                            esc[e++] = *c;
+                        }
+                        esc[e] = '\0';
+                        w = snprintf(data + o, sizeof(data) - o, "%s\"%s\":\"%s\"", q ? "," : "",
+                                     f[q].name, esc);
+                    } else {
+                        w = snprintf(data + o, sizeof(data) - o, "<Data Name=\"%s\">%s</Data>",
+                                     f[q].name, f[q].value);
+                    }
+                    o += (size_t)w;
+                }
             }
             if (!json) {
                 len = snprintf(
                     buf, sizeof(buf),
                     "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>"
-                    "<Provider Name=\"%s\" Guid=\"{AC43300D-5FCC-4800-8E99-1BD3F85F0320}\"/>"
+                    "<Provider Name=\"%s\" Guid=\"%s\"/>"
                     "<EventID>%d</EventID><Version>0</Version><Level>%d</Level><Task>1</Task>"
                     "<Opcode>0</Opcode><Keywords>0x8000000000000000</Keywords>"
                     "<TimeCreated SystemTime=\"%s\"/><EventRecordID>%llu</EventRecordID>"
                     "<Correlation/><Execution ProcessID=\"%u\" ThreadID=\"%u\"/>"
                     "<Channel>Microsoft-Windows-NTLM/Operational</Channel><Computer>%s</Computer>"
                     "<Security UserID=\"S-1-5-18\"/></System><EventData>%s</EventData></Event>\n",
-                    dc && id != 8003 && id != 4003 ? "Microsoft-Windows-Security-Netlogon"
-                                                   : "Microsoft-Windows-NTLM",
-                    id, id == 4021 || id == 4023 || id == 4033 || id < 8000 ? 3 : 4, when,
+                    netlogon ? "Microsoft-Windows-Security-Netlogon" : "Microsoft-Windows-NTLM",
+                    netlogon ? "{E5BA83F6-07D0-46B1-8BC7-7E669A1D31DC}"
+                             : "{AC43300D-5FCC-4800-8E99-1BD3F85F0320}",
+                    id, level(id), when,
                     (unsigned long long)rec[h], 600 + h % 300, 1000 + (unsigned)(k % 9000),
                     computer, data);
             } else {
-                char esc[1600];
-                size_t o = 0;
-                for (const char *c = data; *c && o + 2 < sizeof(esc); c++) {
-                    if (*c == '\\') {
-                        esc[o++] = '\\';
-                    }
-                    esc[o++] = *c;
-                }
-                esc[o] = '\0';
                 len = snprintf(
                     buf, sizeof(buf),
-                    "{\"system\":{\"provider\":\"Microsoft-Windows-NTLM\",\"event_id\":%d,\"version\":0,"
+                    "{\"system\":{\"provider\":\"%s\",\"event_id\":%d,\"version\":0,"
                     "\"level\":%d,\"task\":1,\"opcode\":0,\"keywords\":9223372036854775808,"
                     "\"time_created\":\"%s\",\"event_record_id\":%llu,\"execution\":{\"process_id\":%u,"
                     "\"thread_id\":%u},\"channel\":\"Microsoft-Windows-NTLM/Operational\","
                     "\"computer\":\"%s\",\"security\":{\"user_id\":\"S-1-5-18\"}},\"event_data\":{%s}}\n",
-                    id, id == 4021 || id == 4023 || id == 4033 || id < 8000 ? 3 : 4, when,
+                    netlogon ? "Microsoft-Windows-Security-Netlogon" : "Microsoft-Windows-NTLM",
+                    id, level(id), when,
                     (unsigned long long)rec[h], 600 + h % 300, 1000 + (unsigned)(k % 9000),
-                    computer, esc);
+                    computer, data);
             }
         }
         if (used + (size_t)len > sizeof(out)) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Latency of every view the dashboard calls, over HTTP against a running server: each call
 repeated, p50 and p95 printed. usage: views.py BASE_URL SINCE UNTIL [REPEATS]"""
+import json
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 BASE, SINCE, UNTIL = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -24,8 +26,27 @@ CALLS = [
     ("readiness", "readiness?" + R + "&limit=50"),
     ("burndown", "burndown?" + R),
     ("hosts", "hosts?" + R + "&limit=5000"),
-    ("events drill-down", "events?" + R + "&account=user00001&limit=100&dir=desc"),
+    ("events, latest page", "events?" + R + "&limit=100&dir=desc"),
+    ("events of one account", "events?" + R + "&account=user00001&limit=100&dir=desc"),
 ]
+
+
+def drill_down(row):
+    """The dashboard's drill-down: every key of a dependency row, latest 100 events."""
+    keys = {"client": "client", "account": "account", "domain": "domain", "process": "process",
+            "target": "target", "service": "target_service", "reason_id": "reason_id",
+            "version": "ntlm_version"}
+    q = {f: "" if row[k] is None else str(row[k]) for f, k in keys.items()}
+    return "events?" + R + "&limit=100&dir=desc&" + urllib.parse.urlencode(q)
+
+
+with urllib.request.urlopen(BASE + "/api/v1/views/dependencies?" + R + "&limit=100000",
+                            timeout=600) as r:
+    DEPS = json.load(r)
+DEPS = DEPS["rows"] if isinstance(DEPS, dict) else DEPS
+if DEPS:
+    CALLS.append(("drill-down, top dependency", drill_down(DEPS[0])))
+    CALLS.append(("drill-down, rarest", drill_down(DEPS[-1])))
 print("%-24s %10s %10s" % ("view", "p50 ms", "p95 ms"))
 for name, path in CALLS:
     times = []

@@ -1,5 +1,5 @@
--- Stores one canonical event and the agent that delivered it (?65, NULL when local); a
--- second copy of the same event is ignored (changes() = 0).
-INSERT INTO events (channel, provider, event_id, version, level, task, opcode, keywords, time_created, record_id, computer, exec_pid, exec_tid, user_sid, activity_id, role, outcome, account, account_domain, process_name, process_pid, client_luid, process_user, process_domain, logon_type, in_proc, sign_on, reason_id, reason_text, mechanism_oid, client_machine, client_ip, client_network_name, target_machine, target_domain, target_service, target_ip, target_network_name, server_name, server_domain, server_ip, server_os, farside_name, farside_domain, farside_ip, secure_channel_type, ntlm_version, negotiated_flags, session_key, channel_binding, service_binding, mic, av_flags, av_flags_str, status, status_msg, negotiated_security, required_security, silo_name, policy_name, image_name, svchost_tag, message, extra, agent)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60, ?61, ?62, ?63, ?64, ?65)
-ON CONFLICT (computer, channel, record_id, time_created) DO NOTHING;
+-- Stores one event: its identity, its dependency and its other fields packed (store/pack.c);
+-- a second copy of the same event is ignored (changes() = 0).
+INSERT INTO events (time_created, computer, channel, record_id, dep, f)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT DO NOTHING;

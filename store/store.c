@@ -27,46 +27,56 @@ static const char *sql_text(const char *name)
     return NULL;
 }
 
-/* Migrations: the schema version each file brings the database to, in order. */
+static int copy_v4_events(struct ns_store *st);
+
+/* Migrations: the schema version each file brings the database to, in order; some copy data
+ * in C after the file (the store's own code, so rows come out as ingest makes them) and then
+ * run a last file. */
 static const struct {
-    int version;      /* user_version after the file ran */
-    const char *file; /* sql/ file */
+    int version;                      /* user_version after the file ran */
+    const char *file;                 /* sql/ file */
+    int (*copy)(struct ns_store *st); /* then this, or NULL */
+    const char *finish;               /* then this sql/ file, or NULL */
 } migrations[] = {
-    {1, "schema.sql"},
-    {2, "migrate_002_agents.sql"},
-    {3, "migrate_003_exceptions.sql"},
-    {4, "migrate_004_dep_dimension.sql"},
+    {1, "schema.sql", NULL, NULL},
+    {2, "migrate_002_agents.sql", NULL, NULL},
+    {3, "migrate_003_exceptions.sql", NULL, NULL},
+    {4, "migrate_004_dep_dimension.sql", NULL, NULL},
+    {5, "migrate_005_compact_events.sql", copy_v4_events, "migrate_005_finish.sql"},
 };
 
-/* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs), and
- * the constants bound to :v1_only and :kind. */
+/* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
+ * appended to it (shared columns), and the constants bound to :v1_only and :kind; a view with
+ * a dep_file answers from it when a dependency filter (client ... version) is given. */
 static const struct {
-    const char *name;   /* view name (report --view, /api/v1/views/NAME) */
-    const char *file;   /* sql/ file */
-    const char *prefix; /* sql/ file it continues, or NULL */
-    int v1_only;        /* bound to :v1_only */
-    const char *kind;   /* bound to :kind, or NULL */
+    const char *name;     /* view name (report --view, /api/v1/views/NAME) */
+    const char *file;     /* sql/ file */
+    const char *prefix;   /* sql/ file it continues, or NULL */
+    const char *suffix;   /* sql/ file that ends it, or NULL */
+    int v1_only;          /* bound to :v1_only */
+    const char *kind;     /* bound to :kind, or NULL */
+    const char *dep_file; /* sql/ file used with a dependency filter, or NULL */
 } views[] = {
-    {"dependencies", "view_dependencies.sql", "dep_range.sql", 0, NULL},
-    {"accounts", "view_accounts.sql", "dep_range.sql", 0, NULL},
-    {"processes", "view_processes.sql", "dep_range.sql", 0, NULL},
-    {"reasons", "view_reasons.sql", "dep_range.sql", 0, NULL},
-    {"targets", "view_targets.sql", "dep_range.sql", 0, NULL},
-    {"clients", "view_clients.sql", "dep_range.sql", 0, NULL},
-    {"ntlmv1", "view_dependencies.sql", "dep_range.sql", 1, NULL},
-    {"hosts", "view_hosts.sql", NULL, 0, NULL},
-    {"trend", "view_trend.sql", NULL, 0, NULL},
-    {"events", "view_events.sql", NULL, 0, NULL},
-    {"readiness", "view_readiness.sql", "dep_range.sql", 0, NULL},
-    {"burndown", "view_burndown.sql", NULL, 0, NULL},
-    {"totals", "view_totals.sql", NULL, 0, NULL},
-    {"remote_server_exceptions", "view_server_exceptions.sql", NULL, 0, "remote"},
-    {"domain_server_exceptions", "view_server_exceptions.sql", NULL, 0, "domain"},
-    {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", NULL, 0, NULL},
-    {"new_dependencies", "view_new_dependencies.sql", NULL, 0, NULL},
-    {"retired_dependencies", "view_retired_dependencies.sql", NULL, 0, NULL},
-    {"quiet_targets", "view_quiet_targets.sql", NULL, 0, NULL},
-    {"silent_hosts", "view_silent_hosts.sql", NULL, 0, NULL},
+    {"dependencies", "view_dependencies.sql", "dep_range.sql", NULL, 0, NULL, NULL},
+    {"accounts", "view_accounts.sql", "dep_range.sql", NULL, 0, NULL, NULL},
+    {"processes", "view_processes.sql", "dep_range.sql", NULL, 0, NULL, NULL},
+    {"reasons", "view_reasons.sql", "dep_range.sql", NULL, 0, NULL, NULL},
+    {"targets", "view_targets.sql", "dep_range.sql", NULL, 0, NULL, NULL},
+    {"clients", "view_clients.sql", "dep_range.sql", NULL, 0, NULL, NULL},
+    {"ntlmv1", "view_dependencies.sql", "dep_range.sql", NULL, 1, NULL, NULL},
+    {"hosts", "view_hosts.sql", NULL, NULL, 0, NULL, NULL},
+    {"trend", "view_trend.sql", NULL, NULL, 0, NULL, NULL},
+    {"events", "view_events.sql", NULL, "events_columns.sql", 0, NULL, "view_events_dep.sql"},
+    {"readiness", "view_readiness.sql", "dep_range.sql", NULL, 0, NULL, NULL},
+    {"burndown", "view_burndown.sql", NULL, NULL, 0, NULL, NULL},
+    {"totals", "view_totals.sql", NULL, NULL, 0, NULL, NULL},
+    {"remote_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "remote", NULL},
+    {"domain_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "domain", NULL},
+    {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", NULL, NULL, 0, NULL, NULL},
+    {"new_dependencies", "view_new_dependencies.sql", NULL, NULL, 0, NULL, NULL},
+    {"retired_dependencies", "view_retired_dependencies.sql", NULL, NULL, 0, NULL, NULL},
+    {"quiet_targets", "view_quiet_targets.sql", NULL, NULL, 0, NULL, NULL},
+    {"silent_hosts", "view_silent_hosts.sql", NULL, NULL, 0, NULL, NULL},
 };
 _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views[]");
 
@@ -120,6 +130,8 @@ struct agg {
     int64_t blocked;            /* of which outcome blocked */
     int64_t first_seen;         /* earliest time_created */
     int64_t last_seen;          /* latest time_created */
+    int64_t dep_id;             /* dep.id (dependencies), 0 until known */
+    int addr_seen;              /* a counted event carried an address (dependencies) */
 };
 
 static uint64_t hash_str(uint64_t h, const char *s)
@@ -296,16 +308,37 @@ static int migrate(struct ns_store *st)
         }
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", migrations[k].version);
         if ((rc = exec_file(st, migrations[k].file)) != NS_OK ||
+            (migrations[k].copy && (rc = migrations[k].copy(st)) != NS_OK) ||
+            (migrations[k].finish && (rc = exec_file(st, migrations[k].finish)) != NS_OK) ||
             sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
             if (rc == NS_OK) {
                 rc = ns_store_fail(st, migrations[k].file);
             }
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            ns_intern_clear(&st->strs);
             return rc;
         }
     }
     return NS_OK;
+}
+
+/* Prepares the ingest statements (once; the schema-5 migration needs them early). */
+static int prepare_ingest(struct ns_store *st)
+{
+    int rc = NS_OK;
+    if (st->insert_event) {
+        return NS_OK;
+    }
+    if ((rc = prepare(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
+        (rc = prepare(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK ||
+        (rc = prepare(st, "host_upsert.sql", &st->upsert_host)) != NS_OK ||
+        (rc = prepare(st, "exc_upsert.sql", &st->upsert_exc)) != NS_OK ||
+        (rc = prepare(st, "dep_day_upsert.sql", &st->upsert_depday)) != NS_OK ||
+        (rc = prepare(st, "str_get.sql", &st->str_get)) != NS_OK) {
+        return rc;
+    }
+    return prepare(st, "str_add.sql", &st->str_add);
 }
 
 /* Keeps the reason table equal to the compiled-in catalogue. */
@@ -367,6 +400,8 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
     st->batch_limit = NS_STORE_BATCH;
     st->readonly = readonly;
     ns_arena_init(&st->keys, (size_t)256 << 20);
+    ns_arena_init(&st->strs.text, (size_t)32 << 20);
+    ns_buf_init(&st->packed, (size_t)4 << 20);
     st->last_total = -1;
     if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open the database: %s", path,
@@ -375,7 +410,9 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         return NS_EDB;
     }
     sqlite3_busy_timeout(st->db, 10000);
-    if (readonly) {
+    if (ns_pack_register(st->db) != NS_OK) {
+        rc = ns_store_fail(st, "registering ns_field");
+    } else if (readonly) {
         int v = 0;
         if ((rc = user_version(st, &v)) == NS_OK && v != NS_SCHEMA_VERSION) {
             snprintf(st->errmsg, sizeof(st->errmsg),
@@ -383,14 +420,9 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
                      NS_SCHEMA_VERSION);
             rc = NS_EDB;
         }
-    } else if ((rc = exec_file(st, "open.sql")) != NS_OK || (rc = migrate(st)) != NS_OK ||
-               (rc = sync_reasons(st)) != NS_OK ||
-               (rc = prepare(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
-               (rc = prepare(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK) {
-        /* rc says it */
-    } else if ((rc = prepare(st, "host_upsert.sql", &st->upsert_host)) == NS_OK &&
-               (rc = prepare(st, "exc_upsert.sql", &st->upsert_exc)) == NS_OK) {
-        rc = prepare(st, "dep_day_upsert.sql", &st->upsert_depday);
+    } else if ((rc = exec_file(st, "open.sql")) == NS_OK && (rc = migrate(st)) == NS_OK &&
+               (rc = sync_reasons(st)) == NS_OK) {
+        rc = prepare_ingest(st);
     }
     if (rc != NS_OK) {
         snprintf(err, errlen, "%s: %s", path, st->errmsg);
@@ -435,8 +467,11 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->upsert_host);
     sqlite3_finalize(st->upsert_exc);
     sqlite3_finalize(st->upsert_depday);
+    sqlite3_finalize(st->str_get);
+    sqlite3_finalize(st->str_add);
     for (size_t k = 0; k < NVIEWS; k++) {
         sqlite3_finalize(st->views[k]);
+        sqlite3_finalize(st->views_alt[k]);
     }
     for (size_t k = 0; k < NS_STMT_COUNT; k++) {
         sqlite3_finalize(st->cached[k]);
@@ -448,6 +483,8 @@ int ns_store_close(struct ns_store *st)
     free(st->hosts.slots);
     free(st->excs.slots);
     ns_arena_free(&st->keys);
+    ns_intern_free(&st->strs);
+    ns_buf_free(&st->packed);
     free(st);
     return rc;
 }
@@ -455,29 +492,6 @@ int ns_store_close(struct ns_store *st)
 /* ========================================================================================== */
 /* Ingest                                                                                      */
 /* ========================================================================================== */
-
-static int bind_event(struct ns_store *st, const struct ns_event *ev)
-{
-    sqlite3_stmt *s = st->insert_event;
-    for (int f = 0; f < NS_F_COUNT; f++) {
-        int col = f + 1, r;
-        if (!ev->has[f]) {
-            r = sqlite3_bind_null(s, col);
-        } else if (ns_fields[f].kind == NS_K_TEXT || ns_fields[f].kind == NS_K_HEX) {
-            r = sqlite3_bind_text(s, col, ev->s[f], -1, SQLITE_STATIC);
-        } else {
-            r = sqlite3_bind_int64(s, col, ev->i[f]);
-        }
-        if (r != SQLITE_OK) {
-            return ns_store_fail(st, "binding an event");
-        }
-    }
-    if ((st->agent ? sqlite3_bind_text(s, NS_F_COUNT + 1, st->agent, -1, SQLITE_STATIC)
-                   : sqlite3_bind_null(s, NS_F_COUNT + 1)) != SQLITE_OK) {
-        return ns_store_fail(st, "binding an event");
-    }
-    return NS_OK;
-}
 
 /* The rollup name of a machine: an IP address as it is, else the first DNS label in upper
  * case ("fs01.corp.example.com" -> "FS01"), so NetBIOS and DNS spellings meet. */
@@ -499,14 +513,46 @@ static const char *short_host(const char *name, char *buf, size_t size)
     return n ? buf : name;
 }
 
-static int aggregate(struct ns_store *st, const struct ns_event *ev)
+static int bind_text_or_empty(sqlite3_stmt *s, int col, const char *v)
+{
+    return sqlite3_bind_text(s, col, v ? v : "", -1, SQLITE_STATIC);
+}
+
+/* Finds or creates the dependency of a rollup row; sets row->dep_id. The addresses are
+ * written only when with_addresses (else '' keeps the stored ones). */
+static int upsert_dep(struct ns_store *st, struct agg *row, int with_addresses)
+{
+    sqlite3_stmt *s = st->upsert_dep;
+    int64_t id = 0;
+    int step;
+    for (int p = 0; p < DP_NTLM_VERSION; p++) {
+        bind_text_or_empty(s, 1 + p, row->part[p]);
+    }
+    sqlite3_bind_int64(s, 7, row->reason_id);
+    bind_text_or_empty(s, 8, row->part[DP_NTLM_VERSION]);
+    bind_text_or_empty(s, 9, with_addresses ? row->part[DP_CLIENT_IP] : "");
+    bind_text_or_empty(s, 10, with_addresses ? row->part[DP_TARGET_IP] : "");
+    step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        id = sqlite3_column_int64(s, 0);
+        step = sqlite3_step(s);
+    }
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE || !id) {
+        return ns_store_fail(st, "updating dependencies");
+    }
+    row->dep_id = id;
+    return NS_OK;
+}
+
+/* The batch's rollup row of ev's dependency on ev's day, created (with the dependency's
+ * id) on first sight. */
+static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **out)
 {
     struct agg key, *row;
-    const char *ver = ev->s[NS_F_ntlm_version];
     char client[256], target[256];
-    int64_t t = ev->i[NS_F_time_created];
     memset(&key, 0, sizeof(key));
-    key.day = ns_day_of(t);
+    key.day = ns_day_of(ev->i[NS_F_time_created]);
     key.reason_id = ev->has[NS_F_reason_id] ? ev->i[NS_F_reason_id] : -1;
     for (int k = 0; k < DP_COUNT; k++) {
         key.part[k] = ev->s[dep_fields[k]] ? ev->s[dep_fields[k]] : "";
@@ -520,13 +566,28 @@ static int aggregate(struct ns_store *st, const struct ns_event *ev)
         key.part[DP_TARGET] = key.part[DP_TARGET_IP];
     }
     if (!(row = agg_find(&st->deps, &key, &st->keys))) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
         return NS_ENOMEM;
     }
+    *out = row;
+    return row->dep_id ? NS_OK : upsert_dep(st, row, 0);
+}
+
+/* Counts a newly stored event into the batch's rollups. */
+static int count_event(struct ns_store *st, const struct ns_event *ev, struct agg *row)
+{
+    struct agg key;
+    const char *ver = ev->s[NS_F_ntlm_version];
+    int64_t t = ev->i[NS_F_time_created];
     /* the addresses are attributes: the latest non-empty one wins */
     for (int k = DP_KEYS; k < DP_COUNT; k++) {
-        if (*key.part[k] && strcmp(row->part[k], key.part[k]) &&
-            !(row->part[k] = ns_arena_strdup(&st->keys, key.part[k]))) {
-            return NS_ENOMEM;
+        const char *v = ev->s[dep_fields[k]];
+        if (!v || !*v) {
+            continue;
+        }
+        row->addr_seen = 1;
+        if (strcmp(row->part[k], v) && !(row->part[k] = ns_arena_strdup(&st->keys, v))) {
+            goto nomem;
         }
     }
     row->events++;
@@ -554,7 +615,7 @@ static int aggregate(struct ns_store *st, const struct ns_event *ev)
             key.part[3] = ev->s[NS_F_account] ? ev->s[NS_F_account] : "";
             key.part[4] = ev->s[NS_F_account_domain] ? ev->s[NS_F_account_domain] : "";
             if (!(row = agg_find(&st->excs, &key, &st->keys))) {
-                return NS_ENOMEM;
+                goto nomem;
             }
             row->events++;
             row->first_seen = t < row->first_seen ? t : row->first_seen;
@@ -568,17 +629,61 @@ static int aggregate(struct ns_store *st, const struct ns_event *ev)
     key.part[0] = ev->s[NS_F_computer];
     key.part[1] = ev->s[NS_F_role] ? ev->s[NS_F_role] : "other";
     if (!(row = agg_find(&st->hosts, &key, &st->keys))) {
-        return NS_ENOMEM;
+        goto nomem;
     }
     row->events++;
     row->first_seen = t < row->first_seen ? t : row->first_seen;
     row->last_seen = t > row->last_seen ? t : row->last_seen;
     return NS_OK;
+nomem:
+    snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
+    return NS_ENOMEM;
+}
+
+/* Stores one event (inside the open transaction); counts it into the rollups when count
+ * and it is new. */
+static int store_event(struct ns_store *st, const struct ns_event *ev, const char *agent,
+                       int count, int *duplicate)
+{
+    sqlite3_stmt *s = st->insert_event;
+    struct agg *row;
+    int64_t computer = 0, channel = 0;
+    int rc;
+    *duplicate = 0;
+    if (!ev->s[NS_F_computer] || !ev->s[NS_F_channel] || !ev->has[NS_F_time_created] ||
+        !ev->has[NS_F_record_id]) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "an event needs its computer, channel, time and record id");
+        return NS_EDB;
+    }
+    if ((rc = dep_row(st, ev, &row)) != NS_OK ||
+        (rc = ns_intern(st, ev->s[NS_F_computer], &computer)) != NS_OK ||
+        (rc = ns_intern(st, ev->s[NS_F_channel], &channel)) != NS_OK ||
+        (rc = ns_pack_event(st, ev, agent, &st->packed)) != NS_OK) {
+        return rc;
+    }
+    if (sqlite3_bind_int64(s, 1, ev->i[NS_F_time_created]) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, computer) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 3, channel) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 4, ev->i[NS_F_record_id]) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 5, row->dep_id) != SQLITE_OK ||
+        sqlite3_bind_blob(s, 6, st->packed.data ? st->packed.data : "", (int)st->packed.len,
+                          SQLITE_STATIC) != SQLITE_OK) {
+        rc = ns_store_fail(st, "binding an event");
+    } else if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = ns_store_fail(st, "storing an event");
+    } else if (sqlite3_changes(st->db) == 0) {
+        *duplicate = 1;
+    } else if (count) {
+        rc = count_event(st, ev, row);
+    }
+    sqlite3_reset(s);
+    return rc;
 }
 
 int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
 {
-    int rc = NS_OK;
+    int rc;
     *duplicate = 0;
     if (st->readonly) {
         snprintf(st->errmsg, sizeof(st->errmsg), "the database is open read-only");
@@ -591,66 +696,103 @@ int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
         st->in_batch = 1;
         st->batch_events = 0;
     }
-    if ((rc = bind_event(st, ev)) != NS_OK) {
-        goto out;
+    rc = store_event(st, ev, st->agent, 1, duplicate);
+    if (rc == NS_OK && !*duplicate) {
+        st->batch_events++;
     }
-    if (sqlite3_step(st->insert_event) != SQLITE_DONE) {
-        rc = ns_store_fail(st, "storing an event");
-        goto out;
-    }
-    if (sqlite3_changes(st->db) == 0) {
-        *duplicate = 1;
-        goto out;
-    }
-    if ((rc = aggregate(st, ev)) != NS_OK) {
-        snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
-        goto out;
-    }
-    st->batch_events++;
-out:
-    sqlite3_reset(st->insert_event);
-    sqlite3_clear_bindings(st->insert_event);
     if (rc == NS_OK && st->batch_limit > 0 && st->batch_events >= st->batch_limit) {
         rc = ns_store_commit(st);
     }
     return rc;
 }
 
-static int bind_text_or_empty(sqlite3_stmt *s, int col, const char *v)
+/* Schema 5 migration: every version-4 event into the compact table, with its dependency
+ * (the rollups already count it). */
+static int copy_v4_events(struct ns_store *st)
 {
-    return sqlite3_bind_text(s, col, v ? v : "", -1, SQLITE_STATIC);
+    sqlite3_stmt *q = NULL;
+    struct ns_event ev;
+    int col_field[128], ncol, agent_col = -1, rc, step = SQLITE_DONE, rows = 0;
+    if ((rc = prepare_ingest(st)) != NS_OK ||
+        (rc = prepare(st, "migrate_005_read_v4.sql", &q)) != NS_OK) {
+        return rc;
+    }
+    ncol = sqlite3_column_count(q);
+    if (ncol > 128) {
+        ncol = 128;
+    }
+    for (int c = 0; c < ncol; c++) {
+        const char *name = sqlite3_column_name(q, c);
+        col_field[c] = ns_field_by_name(name);
+        if (!strcmp(name, "agent")) {
+            agent_col = c;
+        }
+    }
+    ns_event_init(&ev);
+    while (rc == NS_OK && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        int duplicate;
+        ns_event_reset(&ev);
+        for (int c = 0; c < ncol && rc == NS_OK; c++) {
+            int f = col_field[c];
+            const char *text = (const char *)sqlite3_column_text(q, c);
+            int64_t v;
+            if (f < 0 || !text) {
+                continue;
+            }
+            switch (ns_fields[f].kind) {
+            case NS_K_TEXT:
+                rc = ns_event_set_text(&ev, (enum ns_field)f, text,
+                                       (size_t)sqlite3_column_bytes(q, c));
+                break;
+            case NS_K_HEX:
+                if (ns_parse_int(text, &v) == NS_OK) {
+                    rc = ns_event_set_int(&ev, (enum ns_field)f, v);
+                }
+                break;
+            default:
+                rc = ns_event_set_int(&ev, (enum ns_field)f, sqlite3_column_int64(q, c));
+                break;
+            }
+        }
+        if (rc == NS_OK) {
+            const char *agent =
+                agent_col >= 0 ? (const char *)sqlite3_column_text(q, agent_col) : NULL;
+            rc = store_event(st, &ev, agent, 0, &duplicate);
+        } else {
+            snprintf(st->errmsg, sizeof(st->errmsg), "copying the events: out of memory");
+        }
+        /* the batch table's rows are only needed for their ids: keep it small */
+        if (++rows % NS_STORE_BATCH == 0) {
+            agg_clear(&st->deps);
+            ns_arena_reset(&st->keys);
+        }
+    }
+    if (rc == NS_OK && step != SQLITE_DONE) {
+        rc = ns_store_fail(st, "reading the version-4 events");
+    }
+    agg_clear(&st->deps);
+    ns_arena_reset(&st->keys);
+    ns_event_free(&ev);
+    sqlite3_finalize(q);
+    return rc;
 }
 
 static int flush_rollups(struct ns_store *st)
 {
     for (size_t k = 0; k < st->deps.cap; k++) {
-        const struct agg *a = &st->deps.slots[k];
-        sqlite3_stmt *s = st->upsert_dep, *d = st->upsert_depday;
-        int64_t id = 0;
-        int step;
-        if (!a->hash) {
-            continue;
+        struct agg *a = &st->deps.slots[k];
+        sqlite3_stmt *d = st->upsert_depday;
+        int step, rc;
+        if (!a->hash || !a->events) {
+            continue; /* only duplicates */
         }
-        /* the dependency's id (created on first sight) */
-        for (int p = 0; p < DP_NTLM_VERSION; p++) {
-            bind_text_or_empty(s, 1 + p, a->part[p]);
-        }
-        sqlite3_bind_int64(s, 7, a->reason_id);
-        bind_text_or_empty(s, 8, a->part[DP_NTLM_VERSION]);
-        bind_text_or_empty(s, 9, a->part[DP_CLIENT_IP]);
-        bind_text_or_empty(s, 10, a->part[DP_TARGET_IP]);
-        step = sqlite3_step(s);
-        if (step == SQLITE_ROW) {
-            id = sqlite3_column_int64(s, 0);
-            step = sqlite3_step(s);
-        }
-        sqlite3_reset(s);
-        if (step != SQLITE_DONE || !id) {
-            return ns_store_fail(st, "updating dependencies");
+        /* the dependency's last addresses */
+        if (a->addr_seen && (rc = upsert_dep(st, a, 1)) != NS_OK) {
+            return rc;
         }
         /* its counters of the day */
         sqlite3_bind_int64(d, 1, a->day);
-        sqlite3_bind_int64(d, 2, id);
+        sqlite3_bind_int64(d, 2, a->dep_id);
         sqlite3_bind_int64(d, 3, a->events);
         sqlite3_bind_int64(d, 4, a->ntlmv1);
         sqlite3_bind_int64(d, 5, a->warnings);
@@ -727,6 +869,7 @@ int ns_store_commit(struct ns_store *st)
     }
     if (rc != NS_OK) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        ns_intern_clear(&st->strs); /* strings added by the batch are gone */
     }
     batch_clear(st);
     return rc;
@@ -736,6 +879,7 @@ void ns_store_rollback(struct ns_store *st)
 {
     if (st->in_batch) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        ns_intern_clear(&st->strs); /* strings added by the batch are gone */
     }
     batch_clear(st);
 }
@@ -837,25 +981,30 @@ static int like_pattern(const char *q, char *out, size_t n)
     return NS_OK;
 }
 
-/* Prepares a view: its file, after the file it continues (if any). */
-static int prepare_view(struct ns_store *st, int vi)
+/* Prepares a view (or its variant for dependency filters): its file, after the file it
+ * continues and before the file that ends it (if any). */
+static int prepare_view(struct ns_store *st, int vi, int alt)
 {
-    const char *body = sql_text(views[vi].file), *head = "";
+    const char *file = alt ? views[vi].dep_file : views[vi].file;
+    const char *body = sql_text(file), *head = "", *tail = "";
+    sqlite3_stmt **out = alt ? &st->views_alt[vi] : &st->views[vi];
     struct ns_buf text;
     int rc = NS_OK;
-    if (views[vi].prefix && !(head = sql_text(views[vi].prefix))) {
+    if ((views[vi].prefix && !(head = sql_text(views[vi].prefix))) ||
+        (views[vi].suffix && !(tail = sql_text(views[vi].suffix)))) {
         body = NULL;
     }
     if (!body) {
-        snprintf(st->errmsg, sizeof(st->errmsg), "sql/%s is not compiled in", views[vi].file);
+        snprintf(st->errmsg, sizeof(st->errmsg), "sql/%s is not compiled in", file);
         return NS_EDB;
     }
     ns_buf_init(&text, 1u << 20);
-    if (ns_buf_adds(&text, head) != NS_OK || ns_buf_adds(&text, body) != NS_OK) {
+    if (ns_buf_adds(&text, head) != NS_OK || ns_buf_adds(&text, body) != NS_OK ||
+        ns_buf_adds(&text, tail) != NS_OK) {
         rc = NS_ENOMEM;
-    } else if (sqlite3_prepare_v3(st->db, text.data, -1, SQLITE_PREPARE_PERSISTENT,
-                                  &st->views[vi], NULL) != SQLITE_OK) {
-        rc = ns_store_fail(st, views[vi].file);
+    } else if (sqlite3_prepare_v3(st->db, text.data, -1, SQLITE_PREPARE_PERSISTENT, out,
+                                  NULL) != SQLITE_OK) {
+        rc = ns_store_fail(st, file);
     }
     ns_buf_free(&text);
     return rc;
@@ -866,7 +1015,7 @@ static int prepare_view(struct ns_store *st, int vi)
 int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_params *p,
                   ns_row_fn fn, void *ctx)
 {
-    int vi = view_index(name), rc = NS_OK, step, ncol, rows = 0;
+    int vi = view_index(name), rc = NS_OK, step, ncol, rows = 0, alt = 0;
     sqlite3_stmt *s;
     const char *names[VIEW_MAX_COLS];
     struct ns_cell cells[VIEW_MAX_COLS];
@@ -877,10 +1026,16 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
         snprintf(st->errmsg, sizeof(st->errmsg), "no view named \"%s\"", name);
         return NS_ENOTFOUND;
     }
-    if (!st->views[vi] && (rc = prepare_view(st, vi)) != NS_OK) {
+    if (views[vi].dep_file) {
+        /* a dependency filter: client ... version, every filter but the computer */
+        for (int f = 0; f < NS_Q_COUNT; f++) {
+            alt |= f != NS_Q_COMPUTER && p->filter[f] != NULL;
+        }
+    }
+    if (!(alt ? st->views_alt[vi] : st->views[vi]) && (rc = prepare_view(st, vi, alt)) != NS_OK) {
         return rc;
     }
-    s = st->views[vi];
+    s = alt ? st->views_alt[vi] : st->views[vi];
     bind_named(s, ":since", p->since_day);
     bind_named(s, ":until", p->until_day);
     bind_named(s, ":since_us", p->since_day * day_us);

@@ -23,6 +23,15 @@ enum ns_stmt {
     NS_STMT_COUNT
 };
 
+/* The strings already interned (str.id by text), so most lookups never reach SQLite. */
+struct intern_slot;
+struct ns_intern {
+    struct intern_slot *slots; /* capacity entries */
+    size_t cap;                /* power of two */
+    size_t used;               /* entries in use */
+    struct ns_arena text;      /* the strings */
+};
+
 /* One aggregated rollup row; see store.c. */
 struct agg;
 /* An open-addressing table of rollup rows. */
@@ -41,7 +50,10 @@ struct ns_store {
     sqlite3_stmt *upsert_host;           /* sql/host_upsert.sql */
     sqlite3_stmt *upsert_exc;            /* sql/exc_upsert.sql */
     sqlite3_stmt *upsert_depday;         /* sql/dep_day_upsert.sql */
+    sqlite3_stmt *str_get;               /* sql/str_get.sql */
+    sqlite3_stmt *str_add;               /* sql/str_add.sql */
     sqlite3_stmt *views[NVIEWS];         /* sql/view_*.sql, prepared on first use */
+    sqlite3_stmt *views_alt[NVIEWS];     /* their variant for dependency filters */
     sqlite3_stmt *cached[NS_STMT_COUNT]; /* other statements, prepared on first use */
     const char *agent;                   /* agent of the events being added, or NULL */
     int batch_limit;                     /* events per automatic commit; 0: only ns_store_commit */
@@ -53,6 +65,8 @@ struct ns_store {
     struct agg_table hosts;              /* host rollups of the batch */
     struct agg_table excs;               /* exception-list rollups of the batch */
     struct ns_arena keys;                /* key text of both tables */
+    struct ns_intern strs;               /* interned strings (pack.c) */
+    struct ns_buf packed;                /* the packed fields of the event being stored */
     char errmsg[256];                    /* last error */
 };
 
@@ -61,5 +75,19 @@ struct ns_store {
 sqlite3_stmt *ns_store_stmt(struct ns_store *st, enum ns_stmt which);
 /* Records an SQLite failure in st->errmsg and returns NS_EDB. */
 int ns_store_fail(struct ns_store *st, const char *what);
+
+/* pack.c: the compact raw event. */
+/* 1 when the field is a column of table events rather than packed. */
+int ns_pack_is_column(int f);
+/* The str.id of s, added to table str when new. Returns NS_OK or NS_EDB. */
+int ns_intern(struct ns_store *st, const char *s, int64_t *id);
+/* Forgets the cached ids (after a rollback: ids added in it are gone). */
+void ns_intern_clear(struct ns_intern *t);
+void ns_intern_free(struct ns_intern *t);
+/* Packs the fields of ev that are not columns, and the agent, into out. */
+int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *agent,
+                  struct ns_buf *out);
+/* Registers the SQL function ns_field(blob, name) on a connection. */
+int ns_pack_register(sqlite3 *db);
 
 #endif

@@ -521,12 +521,181 @@ static void test_migration_from_v1_keeps_events(void **state)
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), NS_SCHEMA_VERSION);
     sqlite3_finalize(s);
-    /* the new column and tables exist */
-    assert_int_equal(
-        sqlite3_exec(db, "SELECT agent FROM events; SELECT name FROM token;", NULL, NULL, NULL),
-        SQLITE_OK);
+    /* the later tables exist */
+    assert_int_equal(sqlite3_exec(db, "SELECT dep, f FROM events; SELECT s FROM str;"
+                                      " SELECT name FROM token; SELECT dep FROM dep_daily;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     tmpdb_remove(&t);
+}
+
+/* Events with every kind of value: the seeds' examples, and XML with hostile and long
+ * names, hex fields, a message, an activity id and fields the catalogue does not know. */
+static void collect_varied(struct collect *c)
+{
+    static const char xml[] =
+        "<Event><System><Provider Name=\"Microsoft-Windows-NTLM\"/><EventID>4020</EventID>"
+        "<Version>1</Version><Level>4</Level><Task>0</Task><Opcode>0</Opcode>"
+        "<Keywords>0x8000000000000000</Keywords>"
+        "<TimeCreated SystemTime=\"2026-03-12T08:00:00.1234567Z\"/>"
+        "<EventRecordID>77</EventRecordID><Correlation ActivityID=\"{0A1B2C3D-0000-1111-2222-"
+        "333344445555}\"/><Execution ProcessID=\"812\" ThreadID=\"9000\"/>"
+        "<Channel>Microsoft-Windows-NTLM/Operational</Channel>"
+        "<Computer>ws99.corp.example.com</Computer><Security UserID=\"S-1-5-18\"/></System>"
+        "<EventData><Data Name=\"Username\">&lt;img src=x onerror=alert(1)&gt;</Data>"
+        "<Data Name=\"DomainName\">=cmd|' /C calc'!A0</Data>"
+        "<Data Name=\"ProcessName\">C:\\Program Files\\Δοκιμή\\日本語.exe</Data>"
+        "<Data Name=\"ProcessPID\">0x1f4</Data><Data Name=\"ClientLUID\">0xfffffffffffffffe</Data>"
+        "<Data Name=\"TargetMachine\">\\\\fs01.corp.example.com</Data>"
+        "<Data Name=\"NtlmUsageId\">6</Data><Data Name=\"NtlmVersion\">NTLMv1</Data>"
+        "<Data Name=\"NegotiatedFlags\">0xe2888215</Data>"
+        "<Data Name=\"SomethingNew\">kept in extra</Data></EventData>"
+        "<RenderingInfo Culture=\"en-US\"><Message>NTLM was used: \"quoted\" &amp; more"
+        "</Message></RenderingInfo></Event>\n"
+        "<Event><System><Provider Name=\"Microsoft-Windows-NTLM\"/><EventID>4001</EventID>"
+        "<Level>3</Level><TimeCreated SystemTime=\"2026-03-12T08:00:01Z\"/>"
+        "<EventRecordID>78</EventRecordID><Channel>Microsoft-Windows-NTLM/Operational</Channel>"
+        "<Computer>WS99</Computer></System><EventData><Data Name=\"TargetName\">"
+        "HTTP/intranet.corp.example.com@CORP.EXAMPLE.COM</Data>"
+        "<Data Name=\"ProcessId\">-1</Data><Data Name=\"CallerPID\">4</Data>"
+        "</EventData></Event>\n";
+    char seeds[16384];
+    size_t len;
+    FILE *f = fopen(NS_TEST_DATA "/seeds-000-examples.json", "rb");
+    assert_non_null(f);
+    len = fread(seeds, 1, sizeof(seeds), f);
+    fclose(f);
+    assert_true(len > 0 && len < sizeof(seeds));
+    assert_int_equal(parse_buffer(c, NS_FMT_JSON, seeds, len, 0), NS_OK);
+    assert_int_equal(parse_buffer(c, NS_FMT_XML, xml, strlen(xml), 0), NS_OK);
+    assert_int_equal(c->rejected, 0);
+    assert_true(c->n >= 6);
+}
+
+/* Writes events into a database as schema version 4 stored them: one column per field. */
+static void write_v4(const char *path, const struct collect *c, const char *agent)
+{
+    static const char *const files[] = {"schema.sql", "migrate_002_agents.sql",
+                                        "migrate_003_exceptions.sql",
+                                        "migrate_004_dep_dimension.sql"};
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    struct ns_buf sql;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+        assert_int_equal(sqlite3_exec(db, sql_file(files[k]), NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+    ns_buf_init(&sql, 0);
+    ns_buf_adds(&sql, "INSERT INTO events (");
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        ns_buf_printf(&sql, "%s, ", ns_fields[f].name);
+    }
+    ns_buf_adds(&sql, "agent) VALUES (");
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        ns_buf_adds(&sql, "?, ");
+    }
+    ns_buf_adds(&sql, "?)");
+    assert_int_equal(sqlite3_prepare_v2(db, sql.data, -1, &s, NULL), SQLITE_OK);
+    for (size_t k = 0; k < c->n; k++) {
+        const struct ns_event *ev = &c->ev[k];
+        for (int f = 0; f < NS_F_COUNT; f++) {
+            if (!ev->has[f]) {
+                sqlite3_bind_null(s, f + 1);
+            } else if (ns_fields[f].kind == NS_K_TEXT || ns_fields[f].kind == NS_K_HEX) {
+                sqlite3_bind_text(s, f + 1, ev->s[f], -1, SQLITE_STATIC);
+            } else {
+                sqlite3_bind_int64(s, f + 1, ev->i[f]);
+            }
+        }
+        sqlite3_bind_text(s, NS_F_COUNT + 1, agent, -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    ns_buf_free(&sql);
+    sqlite3_close(db);
+}
+
+static void test_migration_v4_compacts_events(void **state)
+{
+    struct tmpdb a, b;
+    struct ns_store *st = NULL;
+    struct collect *c = collect_new();
+    char err[256];
+    json_t *fresh, *migrated, *again;
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    struct ns_view_params p;
+    (void)state;
+    collect_varied(c);
+    /* the same events ingested by this build, and migrated from version 4 */
+    tmpdb_make(&a);
+    assert_int_equal(ns_store_open(&st, a.path, err, sizeof(err)), NS_OK);
+    ns_store_set_agent(st, "dc01-agent");
+    for (size_t k = 0; k < c->n; k++) {
+        int dup;
+        assert_int_equal(ns_store_add(st, &c->ev[k], &dup), NS_OK);
+        assert_int_equal(dup, 0);
+    }
+    assert_int_equal(ns_store_commit(st), NS_OK);
+    fresh = view(st, "events", NULL);
+    assert_int_equal(ns_store_close(st), NS_OK);
+
+    tmpdb_make(&b);
+    write_v4(b.path, c, "dc01-agent");
+    assert_int_equal(ns_store_open(&st, b.path, err, sizeof(err)), NS_OK);
+    migrated = view(st, "events", NULL);
+    assert_int_equal(json_array_size(migrated), c->n);
+    assert_true(json_equal(fresh, migrated));
+    /* every value came through, e.g. the hostile name, the hex LUID and the message */
+    {
+        char *dump = json_dumps(migrated, 0);
+        assert_non_null(strstr(dump, "<img src=x onerror=alert(1)>"));
+        assert_non_null(strstr(dump, "0xfffffffffffffffe"));
+        assert_non_null(strstr(dump, "NTLM was used: \\\"quoted\\\" & more"));
+        assert_non_null(strstr(dump, "{0A1B2C3D-0000-1111-2222-333344445555}"));
+        free(dump);
+    }
+    /* a re-read of the same events stores nothing */
+    for (size_t k = 0; k < c->n; k++) {
+        int dup;
+        assert_int_equal(ns_store_add(st, &c->ev[k], &dup), NS_OK);
+        assert_int_equal(dup, 1);
+    }
+    assert_int_equal(ns_store_commit(st), NS_OK);
+    /* the events behind one dependency, through its filters */
+    ns_view_params_init(&p);
+    p.filter[NS_Q_CLIENT] = "ws99.corp.example.com";
+    p.filter[NS_Q_TARGET] = "FS01";
+    again = view(st, "events", &p);
+    assert_int_equal(json_array_size(again), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(again, 0), "account")),
+                        "<img src=x onerror=alert(1)>");
+    json_decref(again);
+    assert_int_equal(ns_store_close(st), NS_OK);
+
+    /* strings are stored once; the agent is kept */
+    assert_int_equal(sqlite3_open(b.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT count(*) FROM str WHERE s = 'dc01-agent'),"
+                                        " (SELECT count(*) FROM sqlite_master WHERE name ="
+                                        " 'events_v4'), (SELECT count(*) FROM events)",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 1);
+    assert_int_equal(sqlite3_column_int(s, 1), 0);
+    assert_int_equal(sqlite3_column_int(s, 2), (int)c->n);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+
+    json_decref(fresh);
+    json_decref(migrated);
+    collect_free(c);
+    tmpdb_remove(&a);
+    tmpdb_remove(&b);
 }
 
 static int count_agent(void *ctx, const struct ns_agent_info *a)
@@ -635,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_schema_version_checked),
         cmocka_unit_test(test_unknown_view),
         cmocka_unit_test(test_migration_from_v1_keeps_events),
+        cmocka_unit_test(test_migration_v4_compacts_events),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_ingest_pipeline),

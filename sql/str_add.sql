@@ -1,0 +1,2 @@
+-- Interns a new string and returns its id.
+INSERT INTO str (s) VALUES (?1) RETURNING id;

@@ -1,0 +1,2 @@
+-- The id of an interned string.
+SELECT id FROM str WHERE s = ?1;

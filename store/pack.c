@@ -1,0 +1,347 @@
+/*
+ * pack.c - the compact raw event (schema 5): repeated strings are stored once in table str
+ * and referenced by id, every other field is packed into one blob, and the SQL function
+ * ns_field(blob, 'name') reads a field back for the views.
+ *
+ * Blob format: entries in ascending field order, each one byte (the enum ns_field, or
+ * NS_PACK_AGENT) followed by its value: an interned text as the unsigned varint of its
+ * str.id; an inline text (activity id, message, extra: rarely repeated) as a varint length
+ * and its bytes; INT, BOOL and TIME as a zigzag varint; HEX as the unsigned varint of its
+ * 64 bits (the view prints it as "0x..." again, as the canonical text is made).
+ */
+#include "ns_sql.h"
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Byte that marks the delivering agent (not a canonical field). */
+#define NS_PACK_AGENT NS_F_COUNT
+
+/* The interning cache forgets everything past this many strings or bytes (then refills). */
+#define INTERN_MAX_STRINGS (1u << 18)
+#define INTERN_MAX_BYTES ((size_t)16 << 20)
+
+int ns_pack_is_column(int f)
+{
+    return f == NS_F_time_created || f == NS_F_computer || f == NS_F_channel ||
+           f == NS_F_record_id;
+}
+
+/* Text kept in the blob itself: values that rarely repeat. */
+static int inline_text(int f)
+{
+    return f == NS_F_activity_id || f == NS_F_message || f == NS_F_extra;
+}
+
+/* ========================================================================================== */
+/* Interning                                                                                   */
+/* ========================================================================================== */
+
+struct intern_slot {
+    uint64_t hash; /* 0 = empty */
+    int64_t id;    /* str.id */
+    const char *s; /* in the table's arena */
+};
+
+static uint64_t hash_bytes(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+void ns_intern_clear(struct ns_intern *t)
+{
+    if (t->slots) {
+        memset(t->slots, 0, t->cap * sizeof(*t->slots));
+    }
+    t->used = 0;
+    ns_arena_reset(&t->text);
+}
+
+void ns_intern_free(struct ns_intern *t)
+{
+    free(t->slots);
+    t->slots = NULL;
+    t->cap = t->used = 0;
+    ns_arena_free(&t->text);
+}
+
+static int intern_grow(struct ns_intern *t)
+{
+    size_t ncap = t->cap ? t->cap * 2 : 4096;
+    struct intern_slot *ns = calloc(ncap, sizeof(*ns));
+    if (!ns) {
+        return NS_ENOMEM;
+    }
+    for (size_t k = 0; k < t->cap; k++) {
+        if (t->slots[k].hash) {
+            size_t m = t->slots[k].hash & (ncap - 1);
+            while (ns[m].hash) {
+                m = (m + 1) & (ncap - 1);
+            }
+            ns[m] = t->slots[k];
+        }
+    }
+    free(t->slots);
+    t->slots = ns;
+    t->cap = ncap;
+    return NS_OK;
+}
+
+/* Looks s up in table str, adding it when new. */
+static int intern_db(struct ns_store *st, const char *s, int64_t *id)
+{
+    sqlite3_stmt *q = st->str_get;
+    int step;
+    *id = 0;
+    if (sqlite3_bind_text(q, 1, s, -1, SQLITE_STATIC) != SQLITE_OK) {
+        return ns_store_fail(st, "looking up a string");
+    }
+    step = sqlite3_step(q);
+    if (step == SQLITE_ROW) {
+        *id = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_reset(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        return ns_store_fail(st, "looking up a string");
+    }
+    if (*id) {
+        return NS_OK;
+    }
+    q = st->str_add;
+    if (sqlite3_bind_text(q, 1, s, -1, SQLITE_STATIC) != SQLITE_OK) {
+        return ns_store_fail(st, "adding a string");
+    }
+    step = sqlite3_step(q);
+    if (step == SQLITE_ROW) {
+        *id = sqlite3_column_int64(q, 0);
+        step = sqlite3_step(q);
+    }
+    sqlite3_reset(q);
+    if (step != SQLITE_DONE || !*id) {
+        return ns_store_fail(st, "adding a string");
+    }
+    return NS_OK;
+}
+
+int ns_intern(struct ns_store *st, const char *s, int64_t *id)
+{
+    struct ns_intern *t = &st->strs;
+    uint64_t h = hash_bytes(s);
+    size_t m;
+    int rc;
+    if (t->cap) {
+        for (m = h & (t->cap - 1); t->slots[m].hash; m = (m + 1) & (t->cap - 1)) {
+            if (t->slots[m].hash == h && !strcmp(t->slots[m].s, s)) {
+                *id = t->slots[m].id;
+                return NS_OK;
+            }
+        }
+    }
+    if ((rc = intern_db(st, s, id)) != NS_OK) {
+        return rc;
+    }
+    /* remember it; a full cache starts over rather than grow without bound */
+    if (t->used >= INTERN_MAX_STRINGS || t->text.used + strlen(s) + 1 > INTERN_MAX_BYTES) {
+        ns_intern_clear(t);
+    }
+    if ((t->used + 1) * 2 > t->cap && intern_grow(t) != NS_OK) {
+        return NS_OK; /* not cached: still correct */
+    }
+    for (m = h & (t->cap - 1); t->slots[m].hash; m = (m + 1) & (t->cap - 1)) {
+    }
+    if ((t->slots[m].s = ns_arena_strdup(&t->text, s))) {
+        t->slots[m].hash = h;
+        t->slots[m].id = *id;
+        t->used++;
+    }
+    return NS_OK;
+}
+
+/* ========================================================================================== */
+/* Packing                                                                                     */
+/* ========================================================================================== */
+
+static int put_varint(struct ns_buf *b, uint64_t v)
+{
+    unsigned char tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v) {
+            tmp[n] |= 0x80;
+        }
+        n++;
+    } while (v);
+    return ns_buf_add(b, tmp, n);
+}
+
+static uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *agent,
+                  struct ns_buf *out)
+{
+    int rc = NS_OK;
+    ns_buf_reset(out);
+    for (int f = 0; f < NS_F_COUNT && rc == NS_OK; f++) {
+        unsigned char tag = (unsigned char)f;
+        if (!ev->has[f] || ns_pack_is_column(f)) {
+            continue;
+        }
+        if ((rc = ns_buf_add(out, &tag, 1)) != NS_OK) {
+            break;
+        }
+        switch (ns_fields[f].kind) {
+        case NS_K_TEXT:
+            if (inline_text(f)) {
+                size_t n = strlen(ev->s[f]);
+                if ((rc = put_varint(out, n)) == NS_OK) {
+                    rc = ns_buf_add(out, ev->s[f], n);
+                }
+            } else {
+                int64_t id;
+                if ((rc = ns_intern(st, ev->s[f], &id)) == NS_OK) {
+                    rc = put_varint(out, (uint64_t)id);
+                }
+            }
+            break;
+        case NS_K_HEX:
+            rc = put_varint(out, (uint64_t)ev->i[f]);
+            break;
+        default:
+            rc = put_varint(out, zigzag(ev->i[f]));
+            break;
+        }
+    }
+    if (rc == NS_OK && agent) {
+        unsigned char tag = NS_PACK_AGENT;
+        int64_t id;
+        if ((rc = ns_buf_add(out, &tag, 1)) == NS_OK && (rc = ns_intern(st, agent, &id)) == NS_OK) {
+            rc = put_varint(out, (uint64_t)id);
+        }
+    }
+    if (rc == NS_ENOMEM || rc == NS_ETOOBIG) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "packing an event: out of memory");
+    }
+    return rc;
+}
+
+/* ========================================================================================== */
+/* Reading back: SQL function ns_field(blob, name)                                             */
+/* ========================================================================================== */
+
+static int get_varint(const unsigned char *p, size_t n, size_t *pos, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        unsigned char c;
+        if (*pos >= n) {
+            return -1;
+        }
+        c = p[(*pos)++];
+        r |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The field a name designates: a canonical field or "agent"; -1 otherwise. */
+static int field_of_name(const char *name)
+{
+    if (!name) {
+        return -1;
+    }
+    if (!strcmp(name, "agent")) {
+        return NS_PACK_AGENT;
+    }
+    return ns_field_by_name(name);
+}
+
+/*
+ * ns_field(blob, name): the value of one packed field, NULL when absent. Interned text
+ * (and the agent) come back as their str.id, to be joined by the view; inline text as
+ * text; HEX as its canonical "0x..." text; the rest as integers.
+ */
+static void sql_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *p;
+    size_t n, pos = 0;
+    int *cached = sqlite3_get_auxdata(ctx, 1), want;
+    (void)argc;
+    if (cached) {
+        want = *cached;
+    } else {
+        int *keep;
+        want = field_of_name((const char *)sqlite3_value_text(argv[1]));
+        if (want < 0 || ns_pack_is_column(want)) {
+            sqlite3_result_error(ctx, "ns_field: no packed field of that name", -1);
+            return;
+        }
+        if ((keep = malloc(sizeof(*keep)))) {
+            *keep = want;
+            sqlite3_set_auxdata(ctx, 1, keep, free);
+        }
+    }
+    p = sqlite3_value_blob(argv[0]);
+    n = (size_t)sqlite3_value_bytes(argv[0]);
+    while (p && pos < n) {
+        int f = p[pos++];
+        uint64_t v;
+        if (f > NS_PACK_AGENT || get_varint(p, n, &pos, &v) != 0) {
+            break; /* damaged: nothing more to read */
+        }
+        if (f < NS_F_COUNT && ns_fields[f].kind == NS_K_TEXT && inline_text(f)) {
+            if (v > n - pos) {
+                break;
+            }
+            if (f == want) {
+                sqlite3_result_text(ctx, (const char *)p + pos, (int)v, SQLITE_TRANSIENT);
+                return;
+            }
+            pos += v;
+            continue;
+        }
+        if (f != want) {
+            if (f > want) {
+                break;
+            }
+            continue;
+        }
+        if (f == NS_PACK_AGENT || ns_fields[f].kind == NS_K_TEXT) {
+            sqlite3_result_int64(ctx, (sqlite3_int64)v);
+        } else if (ns_fields[f].kind == NS_K_HEX) {
+            char tmp[24];
+            snprintf(tmp, sizeof(tmp), "0x%llx", (unsigned long long)v);
+            sqlite3_result_text(ctx, tmp, -1, SQLITE_TRANSIENT);
+        } else {
+            sqlite3_result_int64(ctx, unzigzag(v));
+        }
+        return;
+    }
+    sqlite3_result_null(ctx);
+}
+
+int ns_pack_register(sqlite3 *db)
+{
+    return sqlite3_create_function(db, "ns_field", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   sql_field, NULL, NULL) == SQLITE_OK
+               ? NS_OK
+               : NS_EDB;
+}
