@@ -1,21 +1,26 @@
 -- The range per dependency, prepended by the store to the views that declare it (so they
--- share one definition): r sums the daily counters of each dependency (integers only),
--- x adds the names and applies the common filters :client :account :domain :process
+-- share one definition): r has the counters of each dependency over the range (integers
+-- only), x adds the names and applies the common filters :client :account :domain :process
 -- :target :service :reason_id :version ('' matches an absent value) and :v1_only (1 keeps
--- NTLMv1 and LM). A view that uses it continues with ", name AS (...)" or its SELECT.
-WITH r AS (
-    -- the range, per dependency: integers only
-    SELECT dep,
-           SUM(events) AS events,
-           SUM(ntlmv1_events) AS ntlmv1_events,
-           MIN(first_seen) AS first_seen,
-           MAX(last_seen) AS last_seen,
-           MAX(day) AS last_day
+-- NTLMv1 and LM). When the range holds every day stored, r is the dependencies' running
+-- totals (one row each); otherwise it sums their days. A view that uses it continues with
+-- ", name AS (...)" or its SELECT.
+WITH whole AS MATERIALIZED (
+    -- 1 when the range holds every stored day
+    SELECT COALESCE((SELECT MIN(day) FROM dep_daily) >= :since
+                    AND (SELECT MAX(day) FROM dep_daily) <= :until, 0) AS yes
+),
+r AS MATERIALIZED (
+    SELECT id AS dep, events, ntlmv1_events, first_seen, last_seen, last_day
+    FROM dep
+    WHERE (SELECT yes FROM whole) = 1 AND events > 0
+    UNION ALL
+    SELECT dep, SUM(events), SUM(ntlmv1_events), MIN(first_seen), MAX(last_seen), MAX(day)
     FROM dep_daily
-    WHERE day BETWEEN :since AND :until
+    WHERE (SELECT yes FROM whole) = 0 AND day BETWEEN :since AND :until
     GROUP BY dep
 ),
-x AS (
+x AS NOT MATERIALIZED (
     -- with the names, filtered
     SELECT p.client, p.account, p.domain, p.process, p.target, p.target_service, p.reason_id,
            p.ntlm_version, p.client_ip, p.target_ip, r.events, r.ntlmv1_events, r.first_seen,

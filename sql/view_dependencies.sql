@@ -5,10 +5,11 @@
 -- :q (a LIKE pattern, escaped by the caller) searched in the text columns; :sort (a column
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
--- _total (all rows before :limit and :offset) is read by the store and never shown.
+-- _total (all rows before :limit and :offset) is read by the store and never shown; it is
+-- counted by a second pass over d (no sort) rather than a window over the sorted rows.
 -- Continues sql/dep_range.sql (r, x).
 ,
-d AS (
+d AS NOT MATERIALIZED (
     SELECT NULLIF(client, '') AS client,
            NULLIF(client_ip, '') AS client_ip,
            NULLIF(account, '') AS account,
@@ -21,44 +22,32 @@ d AS (
            NULLIF(ntlm_version, '') AS ntlm_version,
            events, first_seen, last_seen
     FROM x
+    WHERE (:q IS NULL OR client LIKE :q ESCAPE '\'
+           OR client_ip LIKE :q ESCAPE '\'
+           OR account LIKE :q ESCAPE '\'
+           OR domain LIKE :q ESCAPE '\'
+           OR process LIKE :q ESCAPE '\'
+           OR target LIKE :q ESCAPE '\'
+           OR target_service LIKE :q ESCAPE '\'
+           OR target_ip LIKE :q ESCAPE '\'
+           OR ntlm_version LIKE :q ESCAPE '\')
 )
-SELECT *, COUNT(*) OVER () AS _total
+SELECT *, (SELECT COUNT(*) FROM d) AS _total
 FROM d
-WHERE (:q IS NULL OR client LIKE :q ESCAPE '\'
-       OR client_ip LIKE :q ESCAPE '\'
-       OR account LIKE :q ESCAPE '\'
-       OR domain LIKE :q ESCAPE '\'
-       OR process LIKE :q ESCAPE '\'
-       OR target LIKE :q ESCAPE '\'
-       OR target_service LIKE :q ESCAPE '\'
-       OR target_ip LIKE :q ESCAPE '\'
-       OR ntlm_version LIKE :q ESCAPE '\')
 ORDER BY
-         CASE WHEN :sort = 'client' AND :desc = 0 THEN client END ASC,
-         CASE WHEN :sort = 'client' AND :desc = 1 THEN client END DESC,
-         CASE WHEN :sort = 'client_ip' AND :desc = 0 THEN client_ip END ASC,
-         CASE WHEN :sort = 'client_ip' AND :desc = 1 THEN client_ip END DESC,
-         CASE WHEN :sort = 'account' AND :desc = 0 THEN account END ASC,
-         CASE WHEN :sort = 'account' AND :desc = 1 THEN account END DESC,
-         CASE WHEN :sort = 'domain' AND :desc = 0 THEN domain END ASC,
-         CASE WHEN :sort = 'domain' AND :desc = 1 THEN domain END DESC,
-         CASE WHEN :sort = 'process' AND :desc = 0 THEN process END ASC,
-         CASE WHEN :sort = 'process' AND :desc = 1 THEN process END DESC,
-         CASE WHEN :sort = 'target' AND :desc = 0 THEN target END ASC,
-         CASE WHEN :sort = 'target' AND :desc = 1 THEN target END DESC,
-         CASE WHEN :sort = 'target_service' AND :desc = 0 THEN target_service END ASC,
-         CASE WHEN :sort = 'target_service' AND :desc = 1 THEN target_service END DESC,
-         CASE WHEN :sort = 'target_ip' AND :desc = 0 THEN target_ip END ASC,
-         CASE WHEN :sort = 'target_ip' AND :desc = 1 THEN target_ip END DESC,
-         CASE WHEN :sort = 'reason_id' AND :desc = 0 THEN reason_id END ASC,
-         CASE WHEN :sort = 'reason_id' AND :desc = 1 THEN reason_id END DESC,
-         CASE WHEN :sort = 'ntlm_version' AND :desc = 0 THEN ntlm_version END ASC,
-         CASE WHEN :sort = 'ntlm_version' AND :desc = 1 THEN ntlm_version END DESC,
-         CASE WHEN :sort = 'events' AND :desc = 0 THEN events END ASC,
-         CASE WHEN :sort = 'events' AND :desc = 1 THEN events END DESC,
-         CASE WHEN :sort = 'first_seen' AND :desc = 0 THEN first_seen END ASC,
-         CASE WHEN :sort = 'first_seen' AND :desc = 1 THEN first_seen END DESC,
-         CASE WHEN :sort = 'last_seen' AND :desc = 0 THEN last_seen END ASC,
-         CASE WHEN :sort = 'last_seen' AND :desc = 1 THEN last_seen END DESC,
-         events DESC, last_seen DESC, client, account, target
+    CASE WHEN :desc = 0 THEN CASE :sort
+        WHEN 'client' THEN client WHEN 'client_ip' THEN client_ip WHEN 'account' THEN account
+        WHEN 'domain' THEN domain WHEN 'process' THEN process WHEN 'target' THEN target
+        WHEN 'target_service' THEN target_service WHEN 'target_ip' THEN target_ip
+        WHEN 'reason_id' THEN reason_id WHEN 'ntlm_version' THEN ntlm_version
+        WHEN 'events' THEN events WHEN 'first_seen' THEN first_seen
+        WHEN 'last_seen' THEN last_seen END END ASC,
+    CASE WHEN :desc = 1 THEN CASE :sort
+        WHEN 'client' THEN client WHEN 'client_ip' THEN client_ip WHEN 'account' THEN account
+        WHEN 'domain' THEN domain WHEN 'process' THEN process WHEN 'target' THEN target
+        WHEN 'target_service' THEN target_service WHEN 'target_ip' THEN target_ip
+        WHEN 'reason_id' THEN reason_id WHEN 'ntlm_version' THEN ntlm_version
+        WHEN 'events' THEN events WHEN 'first_seen' THEN first_seen
+        WHEN 'last_seen' THEN last_seen END END DESC,
+    events DESC, last_seen DESC, client, account, target
 LIMIT :limit OFFSET :offset;

@@ -5,7 +5,7 @@ WITH s AS (
            COALESCE(SUM(ntlmv1_events), 0) AS ntlmv1_events,
            COALESCE(SUM(warnings), 0) AS warnings,
            COALESCE(SUM(blocked), 0) AS blocked
-    FROM dep_daily
+    FROM day_total
     WHERE day BETWEEN :since AND :until
 ),
 k AS (

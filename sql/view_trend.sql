@@ -4,7 +4,7 @@ SELECT day,
        SUM(ntlmv1_events) AS ntlmv1_events,
        SUM(warnings) AS warnings,
        SUM(blocked) AS blocked
-FROM dep_daily
+FROM day_total
 WHERE day BETWEEN :since AND :until
 GROUP BY day
 ORDER BY day

@@ -43,6 +43,8 @@ static const struct {
     {3, "migrate_003_exceptions.sql", NULL, NULL},
     {4, "migrate_004_dep_dimension.sql", NULL, NULL},
     {5, "migrate_005_compact_events.sql", copy_v4_events, "migrate_005_finish.sql"},
+    {6, "migrate_006_dep_totals.sql", NULL, NULL},
+    {7, "migrate_007_day_totals.sql", NULL, NULL},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
@@ -323,22 +325,38 @@ static int migrate(struct ns_store *st)
     return NS_OK;
 }
 
-/* Prepares the ingest statements (once; the schema-5 migration needs them early). */
-static int prepare_ingest(struct ns_store *st)
+/* Prepares a statement unless it already is. */
+static int prepare_once(struct ns_store *st, const char *file, sqlite3_stmt **out)
 {
-    int rc = NS_OK;
-    if (st->insert_event) {
-        return NS_OK;
-    }
-    if ((rc = prepare(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
-        (rc = prepare(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK ||
-        (rc = prepare(st, "host_upsert.sql", &st->upsert_host)) != NS_OK ||
-        (rc = prepare(st, "exc_upsert.sql", &st->upsert_exc)) != NS_OK ||
-        (rc = prepare(st, "dep_day_upsert.sql", &st->upsert_depday)) != NS_OK ||
-        (rc = prepare(st, "str_get.sql", &st->str_get)) != NS_OK) {
+    return *out ? NS_OK : prepare(st, file, out);
+}
+
+/* Prepares what storing an event needs (the schema-5 migration needs it early). */
+static int prepare_store_event(struct ns_store *st)
+{
+    int rc;
+    if ((rc = prepare_once(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
+        (rc = prepare_once(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK ||
+        (rc = prepare_once(st, "str_get.sql", &st->str_get)) != NS_OK) {
         return rc;
     }
-    return prepare(st, "str_add.sql", &st->str_add);
+    return prepare_once(st, "str_add.sql", &st->str_add);
+}
+
+/* Prepares the ingest statements. */
+static int prepare_ingest(struct ns_store *st)
+{
+    int rc;
+    if ((rc = prepare_store_event(st)) != NS_OK ||
+        (rc = prepare_once(st, "host_upsert.sql", &st->upsert_host)) != NS_OK ||
+        (rc = prepare_once(st, "exc_upsert.sql", &st->upsert_exc)) != NS_OK ||
+        (rc = prepare_once(st, "dep_day_upsert.sql", &st->upsert_depday)) != NS_OK) {
+        return rc;
+    }
+    if ((rc = prepare_once(st, "dep_total_add.sql", &st->add_deptotal)) != NS_OK) {
+        return rc;
+    }
+    return prepare_once(st, "day_total_add.sql", &st->add_daytotal);
 }
 
 /* Keeps the reason table equal to the compiled-in catalogue. */
@@ -467,6 +485,8 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->upsert_host);
     sqlite3_finalize(st->upsert_exc);
     sqlite3_finalize(st->upsert_depday);
+    sqlite3_finalize(st->add_deptotal);
+    sqlite3_finalize(st->add_daytotal);
     sqlite3_finalize(st->str_get);
     sqlite3_finalize(st->str_add);
     for (size_t k = 0; k < NVIEWS; k++) {
@@ -713,7 +733,7 @@ static int copy_v4_events(struct ns_store *st)
     sqlite3_stmt *q = NULL;
     struct ns_event ev;
     int col_field[128], ncol, agent_col = -1, rc, step = SQLITE_DONE, rows = 0;
-    if ((rc = prepare_ingest(st)) != NS_OK ||
+    if ((rc = prepare_store_event(st)) != NS_OK ||
         (rc = prepare(st, "migrate_005_read_v4.sql", &q)) != NS_OK) {
         return rc;
     }
@@ -777,12 +797,67 @@ static int copy_v4_events(struct ns_store *st)
     return rc;
 }
 
+/* A day's counters summed over a batch's dependency rows. */
+struct day_sum {
+    int64_t day, events, ntlmv1, warnings, blocked;
+};
+
+#define DAY_SUMS 64
+
+/* Writes the summed days to day_total and empties the list. */
+static int day_sums_flush(struct ns_store *st, struct day_sum *days, int *ndays)
+{
+    sqlite3_stmt *d = st->add_daytotal;
+    for (int k = 0; k < *ndays; k++) {
+        int step;
+        sqlite3_bind_int64(d, 1, days[k].day);
+        sqlite3_bind_int64(d, 2, days[k].events);
+        sqlite3_bind_int64(d, 3, days[k].ntlmv1);
+        sqlite3_bind_int64(d, 4, days[k].warnings);
+        sqlite3_bind_int64(d, 5, days[k].blocked);
+        step = sqlite3_step(d);
+        sqlite3_reset(d);
+        if (step != SQLITE_DONE) {
+            return ns_store_fail(st, "updating day totals");
+        }
+    }
+    *ndays = 0;
+    return NS_OK;
+}
+
+/* Adds a dependency row's counters to its day in the list. */
+static int day_sum(struct ns_store *st, struct day_sum *days, int *ndays, const struct agg *a)
+{
+    int k = 0, rc;
+    while (k < *ndays && days[k].day != a->day) {
+        k++;
+    }
+    if (k == DAY_SUMS) {
+        if ((rc = day_sums_flush(st, days, ndays)) != NS_OK) {
+            return rc;
+        }
+        k = 0;
+    }
+    if (k == *ndays) {
+        memset(&days[k], 0, sizeof(days[k]));
+        days[k].day = a->day;
+        (*ndays)++;
+    }
+    days[k].events += a->events;
+    days[k].ntlmv1 += a->ntlmv1;
+    days[k].warnings += a->warnings;
+    days[k].blocked += a->blocked;
+    return NS_OK;
+}
+
 static int flush_rollups(struct ns_store *st)
 {
+    struct day_sum days[DAY_SUMS];
+    int ndays = 0, rc;
     for (size_t k = 0; k < st->deps.cap; k++) {
         struct agg *a = &st->deps.slots[k];
         sqlite3_stmt *d = st->upsert_depday;
-        int step, rc;
+        int step;
         if (!a->hash || !a->events) {
             continue; /* only duplicates */
         }
@@ -804,6 +879,26 @@ static int flush_rollups(struct ns_store *st)
         if (step != SQLITE_DONE) {
             return ns_store_fail(st, "updating dependency rollups");
         }
+        /* and its running totals */
+        d = st->add_deptotal;
+        sqlite3_bind_int64(d, 1, a->dep_id);
+        sqlite3_bind_int64(d, 2, a->events);
+        sqlite3_bind_int64(d, 3, a->ntlmv1);
+        sqlite3_bind_int64(d, 4, a->first_seen);
+        sqlite3_bind_int64(d, 5, a->last_seen);
+        sqlite3_bind_int64(d, 6, a->day);
+        step = sqlite3_step(d);
+        sqlite3_reset(d);
+        if (step != SQLITE_DONE) {
+            return ns_store_fail(st, "updating dependency totals");
+        }
+        /* and the day's (summed here: a batch spans few days) */
+        if ((rc = day_sum(st, days, &ndays, a)) != NS_OK) {
+            return rc;
+        }
+    }
+    if ((rc = day_sums_flush(st, days, &ndays)) != NS_OK) {
+        return rc;
     }
     for (size_t k = 0; k < st->excs.cap; k++) {
         const struct agg *a = &st->excs.slots[k];

@@ -50,6 +50,8 @@ struct ns_store {
     sqlite3_stmt *upsert_host;           /* sql/host_upsert.sql */
     sqlite3_stmt *upsert_exc;            /* sql/exc_upsert.sql */
     sqlite3_stmt *upsert_depday;         /* sql/dep_day_upsert.sql */
+    sqlite3_stmt *add_deptotal;          /* sql/dep_total_add.sql */
+    sqlite3_stmt *add_daytotal;          /* sql/day_total_add.sql */
     sqlite3_stmt *str_get;               /* sql/str_get.sql */
     sqlite3_stmt *str_add;               /* sql/str_add.sql */
     sqlite3_stmt *views[NVIEWS];         /* sql/view_*.sql, prepared on first use */
