@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Latency of every view the dashboard calls, over HTTP against a running server: each call
 repeated, p50 and p95 printed. usage: views.py BASE_URL SINCE UNTIL [REPEATS]"""
+import datetime
 import json
 import sys
 import time
@@ -10,6 +11,9 @@ import urllib.request
 BASE, SINCE, UNTIL = sys.argv[1], sys.argv[2], sys.argv[3]
 REPEATS = int(sys.argv[4]) if len(sys.argv) > 4 else 20
 R = "since=%s&until=%s" % (SINCE, UNTIL)
+# the last 7 days of the range: a time-filtered range that is not every stored day
+WEEK = "since=%s&until=%s" % (
+    (datetime.date.fromisoformat(UNTIL) - datetime.timedelta(days=6)).isoformat(), UNTIL)
 CALLS = [
     ("totals (one week)", "totals?since=%s&until=%s" % (UNTIL, UNTIL)),
     ("trend", "trend?" + R),
@@ -26,6 +30,9 @@ CALLS = [
     ("readiness", "readiness?" + R + "&limit=50"),
     ("burndown", "burndown?" + R),
     ("hosts", "hosts?" + R + "&limit=5000"),
+    ("dependencies, last 7 days", "dependencies?" + WEEK + "&limit=50&offset=0"),
+    ("accounts, last 7 days", "accounts?" + WEEK + "&limit=50"),
+    ("readiness, last 7 days", "readiness?" + WEEK + "&limit=50"),
     ("events, latest page", "events?" + R + "&limit=100&dir=desc"),
     ("events of one account", "events?" + R + "&account=user00001&limit=100&dir=desc"),
 ]
