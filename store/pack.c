@@ -303,8 +303,8 @@ static void sql_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     while (p && pos < n) {
         int f = p[pos++];
         uint64_t v;
-        if (f > NS_PACK_AGENT || get_varint(p, n, &pos, &v) != 0) {
-            break; /* damaged: nothing more to read */
+        if (f > NS_PACK_AGENT || get_varint(p, n, &pos, &v) != 0 || f > want) {
+            break; /* damaged, or past the field (entries are in field order) */
         }
         if (f < NS_F_COUNT && ns_fields[f].kind == NS_K_TEXT && inline_text(f)) {
             if (v > n - pos) {
@@ -318,9 +318,6 @@ static void sql_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             continue;
         }
         if (f != want) {
-            if (f > want) {
-                break;
-            }
             continue;
         }
         if (f == NS_PACK_AGENT || ns_fields[f].kind == NS_K_TEXT) {
