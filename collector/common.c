@@ -256,6 +256,18 @@ int ns_strieq(const char *a, const char *b)
     return *a == *b;
 }
 
+int ns_copy_cut(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    int cut = n >= cap;
+    if (cut) {
+        n = cap - 1;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return cut;
+}
+
 int ns_parse_int(const char *s, int64_t *out)
 {
     int neg = 0;
@@ -442,12 +454,19 @@ int64_t ns_day_of(int64_t us)
     return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
 }
 
+/* y clamped to the four digits ISO 8601 dates have. */
+static unsigned year4(int64_t y)
+{
+    return y < 0 ? 0u : y > 9999 ? 9999u : (unsigned)y;
+}
+
 void ns_format_date(int64_t days, char out[16])
 {
     int64_t y;
     unsigned m, d;
     ns_civil_from_days(days, &y, &m, &d);
-    snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
+    /* years outside 0..9999 are clamped: the bounds also let the compiler see 16 bytes hold it */
+    snprintf(out, 16, "%04u-%02u-%02u", year4(y), m % 100u, d % 100u);
 }
 
 void ns_format_time(int64_t us, char out[32])
@@ -456,8 +475,8 @@ void ns_format_time(int64_t us, char out[32])
     int64_t rem = us - day * 86400 * (int64_t)1000000;
     int64_t y;
     unsigned m, d;
-    int64_t secs = rem / 1000000, micro = rem % 1000000;
+    unsigned secs = (unsigned)(rem / 1000000) % 86400u, micro = (unsigned)(rem % 1000000) % 1000000u;
     ns_civil_from_days(day, &y, &m, &d);
-    snprintf(out, 32, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m, d,
-             (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), (int)micro);
+    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ", year4(y), m % 100u, d % 100u,
+             secs / 3600u, secs / 60u % 60u, secs % 60u, micro);
 }

@@ -19,9 +19,9 @@ static void evtx_error_text(libevtx_error_t *e, char *err, size_t errlen)
         if (nl) {
             *nl = '\0';
         }
-        snprintf(err, errlen, "%s", tmp);
+        ns_copy_cut(err, errlen, tmp);
     } else {
-        snprintf(err, errlen, "libevtx error");
+        ns_copy_cut(err, errlen, "libevtx error");
     }
 }
 

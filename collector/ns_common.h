@@ -113,5 +113,8 @@ int ns_consttime_eq(const void *a, const void *b, size_t len);
 
 /* Case-insensitive ASCII comparison. */
 int ns_strieq(const char *a, const char *b);
+/* Copies src into dst (cap > 0 bytes), cut short when it does not fit; always terminated.
+ * Returns 1 when src was cut. */
+int ns_copy_cut(char *dst, size_t cap, const char *src);
 
 #endif
