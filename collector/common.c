@@ -475,7 +475,8 @@ void ns_format_time(int64_t us, char out[32])
     int64_t rem = us - day * 86400 * (int64_t)1000000;
     int64_t y;
     unsigned m, d;
-    unsigned secs = (unsigned)(rem / 1000000) % 86400u, micro = (unsigned)(rem % 1000000) % 1000000u;
+    unsigned secs = (unsigned)(rem / 1000000) % 86400u,
+             micro = (unsigned)(rem % 1000000) % 1000000u;
     ns_civil_from_days(day, &y, &m, &d);
     snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ", year4(y), m % 100u, d % 100u,
              secs / 3600u, secs / 60u % 60u, secs % 60u, micro);

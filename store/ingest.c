@@ -5,37 +5,49 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ns_store.h"
 
-#define PIPE_BATCH 256 /* events handed over at once */
+#define PIPE_CHUNK ((size_t)256 << 10) /* a chunk is handed over once it holds this */
+#define PIPE_DEPTH                                                                                 \
+    32 /* chunks in the ring: the parser runs ahead while a                                        \
+          commit runs (about 20,000 events) */
 
-/* A batch of copied events. */
-struct pipe_batch {
-    struct ns_event ev[PIPE_BATCH]; /* copies, arenas reused */
-    int n;                          /* events in it */
+/* Events serialized one after the other: per field present, its number, a flags byte
+ * (1: has an int, 2: has a text), the int's 8 bytes, the text's length (4 bytes), its bytes
+ * and a NUL; PIPE_END closes the event. Much smaller than struct ns_event, so the ring can
+ * hold a commit's worth of events. */
+#define PIPE_END 0xFF
+_Static_assert(NS_F_COUNT < PIPE_END, "a field number must fit a byte below PIPE_END");
+
+struct pipe_chunk {
+    struct ns_buf buf; /* the serialized events */
+    int n;             /* events in it */
 };
 
-/* Two batches: the parser fills one while the store thread stores the other. */
+/* A ring of chunks: the parser fills one while the store thread stores the oldest full one,
+ * in order. */
 struct ns_pipeline {
-    pthread_t thread;           /* the store thread */
-    pthread_mutex_t lock;       /* guards everything below */
-    pthread_cond_t changed;     /* signalled on every hand-over */
-    struct pipe_batch batch[2]; /* the two batches */
-    int filling;                /* the batch the parser fills */
-    int full[2];                /* batch k waits to be stored */
-    int busy;                   /* the store thread is storing a batch */
-    int quit;                   /* the store thread must stop */
+    pthread_t thread;                    /* the store thread */
+    pthread_mutex_t lock;                /* guards everything below */
+    pthread_cond_t changed;              /* signalled on every hand-over */
+    struct pipe_chunk chunk[PIPE_DEPTH]; /* the ring */
+    int filling;                         /* the chunk the parser fills */
+    int next;                            /* the chunk the store thread stores next */
+    int full[PIPE_DEPTH];                /* chunk k waits to be stored */
+    int busy;                            /* the store thread is storing a chunk */
+    int quit;                            /* the store thread must stop */
+    struct ns_event ev;                  /* the event being stored (texts in its chunk) */
 };
 
 /* Frees a pipeline's memory (its thread is gone). */
 static void pipeline_free(struct ns_pipeline *p)
 {
-    for (int k = 0; k < 2; k++) {
-        for (int e = 0; e < PIPE_BATCH; e++) {
-            ns_event_free(&p->batch[k].ev[e]);
-        }
+    for (int k = 0; k < PIPE_DEPTH; k++) {
+        ns_buf_free(&p->chunk[k].buf);
     }
+    ns_event_free(&p->ev);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->changed);
     free(p);
@@ -57,13 +69,68 @@ static int store_one(struct ns_ingest *in, const struct ns_event *ev)
     return NS_OK;
 }
 
+/* Appends ev to the chunk. */
+static int put_event(struct ns_buf *b, const struct ns_event *ev)
+{
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        unsigned char head[2];
+        uint32_t len;
+        if (!ev->has[f] && !ev->s[f]) {
+            continue;
+        }
+        head[0] = (unsigned char)f;
+        head[1] = (unsigned char)((ev->has[f] ? 1 : 0) | (ev->s[f] ? 2 : 0));
+        if (ns_buf_add(b, head, 2) != NS_OK ||
+            (ev->has[f] && ns_buf_add(b, &ev->i[f], sizeof(ev->i[f])) != NS_OK)) {
+            return NS_ENOMEM;
+        }
+        if (ev->s[f]) {
+            len = (uint32_t)strlen(ev->s[f]);
+            if (ns_buf_add(b, &len, sizeof(len)) != NS_OK ||
+                ns_buf_add(b, ev->s[f], (size_t)len + 1) != NS_OK) {
+                return NS_ENOMEM;
+            }
+        }
+    }
+    return ns_buf_add(b, "\xff", 1);
+}
+
+/* Reads the event at *pos of the chunk into ev (its texts point into the chunk). */
+static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev)
+{
+    const char *d = b->data;
+    size_t at = *pos;
+    memset(ev->s, 0, sizeof(ev->s));
+    memset(ev->has, 0, sizeof(ev->has));
+    while ((unsigned char)d[at] != PIPE_END) {
+        int f = (unsigned char)d[at], flags = (unsigned char)d[at + 1];
+        at += 2;
+        if (flags & 1) {
+            ev->has[f] = 1;
+            memcpy(&ev->i[f], d + at, sizeof(ev->i[f]));
+            at += sizeof(ev->i[f]);
+        } else {
+            ev->i[f] = 0;
+        }
+        if (flags & 2) {
+            uint32_t len;
+            memcpy(&len, d + at, sizeof(len));
+            ev->s[f] = d + at + sizeof(len);
+            at += sizeof(len) + len + 1;
+        }
+    }
+    *pos = at + 1;
+}
+
 static void *store_thread(void *arg)
 {
     struct ns_ingest *in = arg;
     struct ns_pipeline *p = in->pipe;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        int k = p->full[0] ? 0 : p->full[1] ? 1 : -1;
+        int k = p->full[p->next] ? p->next : -1;
+        struct pipe_chunk *c;
+        size_t pos = 0;
         if (k < 0) {
             if (p->quit) {
                 break;
@@ -73,14 +140,22 @@ static void *store_thread(void *arg)
         }
         p->busy = 1;
         pthread_mutex_unlock(&p->lock);
-        for (int e = 0; e < p->batch[k].n && in->db_rc == NS_OK; e++) {
-            if (store_one(in, &p->batch[k].ev[e]) != NS_OK) {
+        c = &p->chunk[k];
+        for (int e = 0; e < c->n && in->db_rc == NS_OK; e++) {
+            get_event(&c->buf, &pos, &p->ev);
+            if (store_one(in, &p->ev) != NS_OK) {
                 break;
             }
         }
+        ns_buf_reset(&c->buf);
+        if (c->buf.cap > 2 * PIPE_CHUNK) {
+            ns_buf_free(&c->buf); /* grown by a huge event: give the memory back */
+            ns_buf_init(&c->buf, PIPE_CHUNK + 4 * (size_t)NS_RAW_MAX_BYTES);
+        }
+        c->n = 0;
         pthread_mutex_lock(&p->lock);
-        p->batch[k].n = 0;
         p->full[k] = 0;
+        p->next = (k + 1) % PIPE_DEPTH;
         p->busy = 0;
         pthread_cond_broadcast(&p->changed);
     }
@@ -88,18 +163,22 @@ static void *store_thread(void *arg)
     return NULL;
 }
 
-/* Hands the batch being filled to the store thread and waits for the other one to be free. */
+/* Hands the chunk being filled to the store thread and waits for the next one to be free. */
 static int hand_over(struct ns_ingest *in)
 {
     struct ns_pipeline *p = in->pipe;
-    int k = p->filling, rc;
+    int k = p->filling, rc, was_idle;
     pthread_mutex_lock(&p->lock);
+    was_idle = !p->busy && !p->full[p->next];
     p->full[k] = 1;
-    pthread_cond_broadcast(&p->changed);
-    while (p->full[1 - k]) {
+    if (was_idle) {
+        pthread_cond_broadcast(&p->changed); /* a busy store thread looks again by itself */
+    }
+    k = (k + 1) % PIPE_DEPTH;
+    while (p->full[k]) {
         pthread_cond_wait(&p->changed, &p->lock);
     }
-    p->filling = 1 - k;
+    p->filling = k;
     rc = in->db_rc; /* read under the lock: the store thread writes it */
     pthread_mutex_unlock(&p->lock);
     return rc;
@@ -108,18 +187,18 @@ static int hand_over(struct ns_ingest *in)
 static int on_event(void *ctx, const struct ns_event *ev)
 {
     struct ns_ingest *in = ctx;
-    struct pipe_batch *b;
+    struct pipe_chunk *c;
     int rc;
     in->handed++;
     if (!in->pipe) {
         return store_one(in, ev);
     }
-    b = &in->pipe->batch[in->pipe->filling];
-    if ((rc = ns_event_copy(&b->ev[b->n], ev)) != NS_OK) {
+    c = &in->pipe->chunk[in->pipe->filling];
+    if ((rc = put_event(&c->buf, ev)) != NS_OK) {
         in->db_rc = rc;
         return rc;
     }
-    if (++b->n == PIPE_BATCH) {
+    if (++c->n, c->buf.len >= PIPE_CHUNK) {
         return hand_over(in);
     }
     return NS_OK;
@@ -131,11 +210,11 @@ int ns_ingest_pipeline(struct ns_ingest *in)
     if (!p) {
         return NS_ENOMEM;
     }
-    for (int k = 0; k < 2; k++) {
-        for (int e = 0; e < PIPE_BATCH; e++) {
-            ns_event_init(&p->batch[k].ev[e]);
-        }
+    for (int k = 0; k < PIPE_DEPTH; k++) {
+        /* room for a chunk plus one event of the largest size (its texts and their framing) */
+        ns_buf_init(&p->chunk[k].buf, PIPE_CHUNK + 4 * (size_t)NS_RAW_MAX_BYTES);
     }
+    ns_event_init(&p->ev);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->changed, NULL);
     in->pipe = p;
@@ -154,11 +233,18 @@ int ns_ingest_drain(struct ns_ingest *in)
     if (!p) {
         return in->db_rc;
     }
-    if (p->batch[p->filling].n) {
+    if (p->chunk[p->filling].n) {
         hand_over(in);
     }
     pthread_mutex_lock(&p->lock);
-    while (p->full[0] || p->full[1] || p->busy) {
+    for (;;) {
+        int pending = p->busy;
+        for (int k = 0; k < PIPE_DEPTH; k++) {
+            pending |= p->full[k];
+        }
+        if (!pending) {
+            break;
+        }
         pthread_cond_wait(&p->changed, &p->lock);
     }
     rc = in->db_rc;

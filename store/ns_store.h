@@ -13,7 +13,7 @@ struct ns_store; /* opaque: store/store.c */
 /* Schema version this build writes (PRAGMA user_version). */
 #define NS_SCHEMA_VERSION 7
 /* Events per transaction during ingest. */
-#define NS_STORE_BATCH 4096
+#define NS_STORE_BATCH 32768
 
 /*
  * Opens (creating if needed) and migrates the database at path. Returns NS_OK and sets *out,

@@ -19,13 +19,12 @@
 #define NS_PACK_AGENT NS_F_COUNT
 
 /* The interning cache forgets everything past this many strings or bytes (then refills). */
-#define INTERN_MAX_STRINGS (1u << 18)
-#define INTERN_MAX_BYTES ((size_t)16 << 20)
+#define INTERN_MAX_STRINGS (1u << 16)
+#define INTERN_MAX_BYTES ((size_t)4 << 20)
 
 int ns_pack_is_column(int f)
 {
-    return f == NS_F_time_created || f == NS_F_computer || f == NS_F_channel ||
-           f == NS_F_record_id;
+    return f == NS_F_time_created || f == NS_F_computer || f == NS_F_channel || f == NS_F_record_id;
 }
 
 /* Text kept in the blob itself: values that rarely repeat. */

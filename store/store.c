@@ -97,8 +97,8 @@ static const char *const view_names[NVIEWS + 1] = {
 /* Rollup aggregation                                                                          */
 /* ========================================================================================== */
 
-/* Text parts of a dependency rollup row: the key (compared without case), then the
- * addresses, which are attributes of the row. */
+/* Text parts of a dependency: the key (compared without case), then the addresses, which
+ * are attributes of the dependency. */
 enum dep_part {
     DP_CLIENT,
     DP_ACCOUNT,
@@ -120,20 +120,30 @@ static const enum ns_field dep_fields[DP_COUNT] = {
     NS_F_ntlm_version,   NS_F_client_ip,      NS_F_target_ip,
 };
 
-/* One aggregated rollup row (dependency or host) of the current batch. */
+/* A dependency's identity. */
+struct dep_key {
+    int64_t reason_id;         /* -1 when absent */
+    const char *part[DP_KEYS]; /* "" when absent */
+    int64_t dep_id;            /* dep.id once known */
+};
+
+/* Text parts of a rollup row: a dependency's row keeps its latest addresses there. */
+#define AGG_PARTS 5
+#define AGG_CLIENT_IP 0
+#define AGG_TARGET_IP 1
+
+/* One aggregated rollup row (dependency, exception list or host) of the current batch. */
 struct agg {
-    uint64_t hash;              /* of the key, 0 = empty slot */
-    int64_t day;                /* day number */
-    int64_t reason_id;          /* -1 when absent (dependencies only) */
-    const char *part[DP_COUNT]; /* key text ("" when absent); hosts use part[0..1] */
-    int64_t events;             /* events in the batch */
-    int64_t ntlmv1;             /* of which NTLMv1 / LM */
-    int64_t warnings;           /* of which level 3 */
-    int64_t blocked;            /* of which outcome blocked */
-    int64_t first_seen;         /* earliest time_created */
-    int64_t last_seen;          /* latest time_created */
-    int64_t dep_id;             /* dep.id (dependencies), 0 until known */
-    int addr_seen;              /* a counted event carried an address (dependencies) */
+    uint64_t hash;               /* of the key, 0 = empty slot */
+    int64_t day;                 /* day number */
+    const char *part[AGG_PARTS]; /* key text ("" when absent): hosts use 2, exceptions 5 */
+    int64_t events;              /* events in the batch */
+    int64_t ntlmv1;              /* of which NTLMv1 / LM */
+    int64_t warnings;            /* of which level 3 */
+    int64_t blocked;             /* of which outcome blocked */
+    int64_t first_seen;          /* earliest time_created */
+    int64_t last_seen;           /* latest time_created */
+    int64_t dep_id;              /* dep.id (dependencies), 0 until known */
 };
 
 static uint64_t hash_str(uint64_t h, const char *s)
@@ -168,7 +178,7 @@ static int agg_grow(struct agg_table *t)
 
 static int agg_same(const struct agg *a, const struct agg *b, int nkeys)
 {
-    if (a->day != b->day || a->reason_id != b->reason_id) {
+    if (a->day != b->day || a->dep_id != b->dep_id) {
         return 0;
     }
     for (int k = 0; k < nkeys; k++) {
@@ -185,7 +195,8 @@ static struct agg *agg_find(struct agg_table *t, const struct agg *key, struct n
     uint64_t h = 1469598103934665603ull;
     size_t m;
     h = (h ^ (uint64_t)key->day) * 1099511628211ull;
-    h = (h ^ (uint64_t)key->reason_id) * 1099511628211ull;
+    h = (h ^ (uint64_t)key->dep_id) * 1099511628211ull;
+    h ^= h >> 29; /* ids and days differ in their low bits: spread them */
     for (int k = 0; k < t->nkeys; k++) {
         h = hash_str(h, key->part[k]);
     }
@@ -224,6 +235,92 @@ static void agg_clear(struct agg_table *t)
         memset(t->slots, 0, t->cap * sizeof(*t->slots));
     }
     t->used = 0;
+}
+
+/* The dependency id cache forgets everything past this many dependencies (then refills). */
+#define DEP_CACHE_MAX (1u << 16)
+
+struct dep_slot {
+    uint64_t h1, h2; /* two independent hashes of the key; h1 0 = empty */
+    int64_t id;      /* dep.id */
+};
+
+/* The two hashes of a dependency key (reason and parts compared without case, as the dep
+ * table's NOCASE columns do): FNV-1a and a multiply-rotate hash, each part closed by its
+ * position so ("ab","c") and ("a","bc") differ. A false match needs both 64-bit hashes of two
+ * keys to collide. */
+static void dep_key_hash(const struct dep_key *key, uint64_t *h1, uint64_t *h2)
+{
+    uint64_t a = 1469598103934665603ull, b = 0x9e3779b97f4a7c15ull ^ (uint64_t)key->reason_id;
+    a = (a ^ (uint64_t)key->reason_id) * 1099511628211ull;
+    for (int k = 0; k < DP_KEYS; k++) {
+        for (const char *s = key->part[k]; *s; s++) {
+            uint64_t c = (unsigned char)tolower((unsigned char)*s);
+            a = (a ^ c) * 1099511628211ull;
+            b = (b ^ c) * 0xff51afd7ed558ccdull;
+            b = (b << 31) | (b >> 33);
+        }
+        a = (a ^ (0x100u + (unsigned)k)) * 1099511628211ull;
+        b = ((b ^ (0x100u + (unsigned)k)) * 0xc4ceb9fe1a85ec53ull);
+        b ^= b >> 32;
+    }
+    *h1 = a ? a : 1;
+    *h2 = b;
+}
+
+static void dep_cache_clear(struct dep_cache *c)
+{
+    if (c->slots) {
+        memset(c->slots, 0, c->cap * sizeof(*c->slots));
+    }
+    c->used = 0;
+}
+
+/* The cached id of the key with hashes h1, h2, or 0. */
+static int64_t dep_cache_get(const struct dep_cache *c, uint64_t h1, uint64_t h2)
+{
+    if (!c->cap) {
+        return 0;
+    }
+    for (size_t m = h1 & (c->cap - 1); c->slots[m].h1; m = (m + 1) & (c->cap - 1)) {
+        if (c->slots[m].h1 == h1 && c->slots[m].h2 == h2) {
+            return c->slots[m].id;
+        }
+    }
+    return 0;
+}
+
+/* Remembers an id; a full cache starts again empty (ids are only a shortcut). */
+static int dep_cache_put(struct dep_cache *c, uint64_t h1, uint64_t h2, int64_t id)
+{
+    size_t m;
+    if (c->used >= DEP_CACHE_MAX) {
+        dep_cache_clear(c);
+    }
+    if ((c->used + 1) * 2 > c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 4096;
+        struct dep_slot *ns = calloc(ncap, sizeof(*ns));
+        if (!ns) {
+            return NS_ENOMEM;
+        }
+        for (size_t k = 0; k < c->cap; k++) {
+            if (c->slots[k].h1) {
+                for (m = c->slots[k].h1 & (ncap - 1); ns[m].h1; m = (m + 1) & (ncap - 1)) {
+                }
+                ns[m] = c->slots[k];
+            }
+        }
+        free(c->slots);
+        c->slots = ns;
+        c->cap = ncap;
+    }
+    for (m = h1 & (c->cap - 1); c->slots[m].h1; m = (m + 1) & (c->cap - 1)) {
+    }
+    c->slots[m].h1 = h1;
+    c->slots[m].h2 = h2;
+    c->slots[m].id = id;
+    c->used++;
+    return NS_OK;
 }
 
 /* ========================================================================================== */
@@ -319,6 +416,7 @@ static int migrate(struct ns_store *st)
             }
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             ns_intern_clear(&st->strs);
+            dep_cache_clear(&st->dep_ids);
             return rc;
         }
     }
@@ -411,8 +509,7 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         snprintf(err, errlen, "out of memory");
         return NS_ENOMEM;
     }
-    st->deps.nkeys = DP_KEYS;
-    st->deps.nparts = DP_COUNT;
+    st->deps.nkeys = st->deps.nparts = 0; /* keyed by dependency id and day */
     st->hosts.nkeys = st->hosts.nparts = 2;
     st->excs.nkeys = st->excs.nparts = 5;
     st->batch_limit = NS_STORE_BATCH;
@@ -499,6 +596,7 @@ int ns_store_close(struct ns_store *st)
     if (st->db && sqlite3_close(st->db) != SQLITE_OK && rc == NS_OK) {
         rc = NS_EDB;
     }
+    free(st->dep_ids.slots);
     free(st->deps.slots);
     free(st->hosts.slots);
     free(st->excs.slots);
@@ -538,20 +636,20 @@ static int bind_text_or_empty(sqlite3_stmt *s, int col, const char *v)
     return sqlite3_bind_text(s, col, v ? v : "", -1, SQLITE_STATIC);
 }
 
-/* Finds or creates the dependency of a rollup row; sets row->dep_id. The addresses are
- * written only when with_addresses (else '' keeps the stored ones). */
-static int upsert_dep(struct ns_store *st, struct agg *row, int with_addresses)
+/* Finds or creates the dependency of key (its parts and reason); sets key->dep_id. The
+ * addresses are left as stored: the batch writes them with the totals. */
+static int upsert_dep(struct ns_store *st, struct dep_key *key)
 {
     sqlite3_stmt *s = st->upsert_dep;
     int64_t id = 0;
     int step;
     for (int p = 0; p < DP_NTLM_VERSION; p++) {
-        bind_text_or_empty(s, 1 + p, row->part[p]);
+        bind_text_or_empty(s, 1 + p, key->part[p]);
     }
-    sqlite3_bind_int64(s, 7, row->reason_id);
-    bind_text_or_empty(s, 8, row->part[DP_NTLM_VERSION]);
-    bind_text_or_empty(s, 9, with_addresses ? row->part[DP_CLIENT_IP] : "");
-    bind_text_or_empty(s, 10, with_addresses ? row->part[DP_TARGET_IP] : "");
+    sqlite3_bind_int64(s, 7, key->reason_id);
+    bind_text_or_empty(s, 8, key->part[DP_NTLM_VERSION]);
+    bind_text_or_empty(s, 9, "");
+    bind_text_or_empty(s, 10, "");
     step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
         id = sqlite3_column_int64(s, 0);
@@ -561,36 +659,56 @@ static int upsert_dep(struct ns_store *st, struct agg *row, int with_addresses)
     if (step != SQLITE_DONE || !id) {
         return ns_store_fail(st, "updating dependencies");
     }
-    row->dep_id = id;
+    key->dep_id = id;
     return NS_OK;
 }
 
-/* The batch's rollup row of ev's dependency on ev's day, created (with the dependency's
- * id) on first sight. */
+/* The batch's rollup row of ev's dependency on ev's day. The dependency's id comes from the
+ * cache, else from table dep (created on first sight). */
 static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **out)
 {
+    static const char empty[] = "";
+    struct dep_key dk;
     struct agg key, *row;
     char client[256], target[256];
+    uint64_t h1, h2;
+    int rc;
+    dk.reason_id = ev->has[NS_F_reason_id] ? ev->i[NS_F_reason_id] : -1;
+    for (int k = 0; k < DP_KEYS; k++) {
+        dk.part[k] = ev->s[dep_fields[k]] ? ev->s[dep_fields[k]] : empty;
+    }
+    dk.part[DP_CLIENT] = short_host(ev->s[NS_F_client_machine], client, sizeof(client));
+    if (!*dk.part[DP_CLIENT] && ev->s[NS_F_client_ip]) {
+        dk.part[DP_CLIENT] = ev->s[NS_F_client_ip];
+    }
+    dk.part[DP_TARGET] = short_host(ev->s[NS_F_target_machine], target, sizeof(target));
+    if (!*dk.part[DP_TARGET] && ev->s[NS_F_target_ip]) {
+        dk.part[DP_TARGET] = ev->s[NS_F_target_ip];
+    }
+    dep_key_hash(&dk, &h1, &h2);
+    if (!(dk.dep_id = dep_cache_get(&st->dep_ids, h1, h2))) {
+        if ((rc = upsert_dep(st, &dk)) != NS_OK) {
+            return rc;
+        }
+        if (dep_cache_put(&st->dep_ids, h1, h2, dk.dep_id) != NS_OK) {
+            goto nomem;
+        }
+    }
+    /* the batch's row: by id and day; the addresses start empty (count_event sets them) */
     memset(&key, 0, sizeof(key));
     key.day = ns_day_of(ev->i[NS_F_time_created]);
-    key.reason_id = ev->has[NS_F_reason_id] ? ev->i[NS_F_reason_id] : -1;
-    for (int k = 0; k < DP_COUNT; k++) {
-        key.part[k] = ev->s[dep_fields[k]] ? ev->s[dep_fields[k]] : "";
-    }
-    key.part[DP_CLIENT] = short_host(ev->s[NS_F_client_machine], client, sizeof(client));
-    if (!*key.part[DP_CLIENT]) {
-        key.part[DP_CLIENT] = key.part[DP_CLIENT_IP];
-    }
-    key.part[DP_TARGET] = short_host(ev->s[NS_F_target_machine], target, sizeof(target));
-    if (!*key.part[DP_TARGET]) {
-        key.part[DP_TARGET] = key.part[DP_TARGET_IP];
+    key.dep_id = dk.dep_id;
+    for (int k = 0; k < AGG_PARTS; k++) {
+        key.part[k] = empty;
     }
     if (!(row = agg_find(&st->deps, &key, &st->keys))) {
-        snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
-        return NS_ENOMEM;
+        goto nomem;
     }
     *out = row;
-    return row->dep_id ? NS_OK : upsert_dep(st, row, 0);
+    return NS_OK;
+nomem:
+    snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
+    return NS_ENOMEM;
 }
 
 /* Counts a newly stored event into the batch's rollups. */
@@ -602,11 +720,11 @@ static int count_event(struct ns_store *st, const struct ns_event *ev, struct ag
     /* the addresses are attributes: the latest non-empty one wins */
     for (int k = DP_KEYS; k < DP_COUNT; k++) {
         const char *v = ev->s[dep_fields[k]];
+        int p = k == DP_CLIENT_IP ? AGG_CLIENT_IP : AGG_TARGET_IP;
         if (!v || !*v) {
             continue;
         }
-        row->addr_seen = 1;
-        if (strcmp(row->part[k], v) && !(row->part[k] = ns_arena_strdup(&st->keys, v))) {
+        if (strcmp(row->part[p], v) && !(row->part[p] = ns_arena_strdup(&st->keys, v))) {
             goto nomem;
         }
     }
@@ -626,7 +744,6 @@ static int count_event(struct ns_store *st, const struct ns_event *ev, struct ag
         if (name) {
             memset(&key, 0, sizeof(key));
             key.day = ns_day_of(t);
-            key.reason_id = -1;
             key.part[0] = !strcmp(role, "client") ? "remote" : "domain";
             key.part[1] = name;
             key.part[2] = ev->s[NS_F_client_machine] ? ev->s[NS_F_client_machine]
@@ -645,7 +762,6 @@ static int count_event(struct ns_store *st, const struct ns_event *ev, struct ag
 
     memset(&key, 0, sizeof(key));
     key.day = ns_day_of(t);
-    key.reason_id = -1;
     key.part[0] = ev->s[NS_F_computer];
     key.part[1] = ev->s[NS_F_role] ? ev->s[NS_F_role] : "other";
     if (!(row = agg_find(&st->hosts, &key, &st->keys))) {
@@ -662,8 +778,8 @@ nomem:
 
 /* Stores one event (inside the open transaction); counts it into the rollups when count
  * and it is new. */
-static int store_event(struct ns_store *st, const struct ns_event *ev, const char *agent,
-                       int count, int *duplicate)
+static int store_event(struct ns_store *st, const struct ns_event *ev, const char *agent, int count,
+                       int *duplicate)
 {
     sqlite3_stmt *s = st->insert_event;
     struct agg *row;
@@ -861,10 +977,6 @@ static int flush_rollups(struct ns_store *st)
         if (!a->hash || !a->events) {
             continue; /* only duplicates */
         }
-        /* the dependency's last addresses */
-        if (a->addr_seen && (rc = upsert_dep(st, a, 1)) != NS_OK) {
-            return rc;
-        }
         /* its counters of the day */
         sqlite3_bind_int64(d, 1, a->day);
         sqlite3_bind_int64(d, 2, a->dep_id);
@@ -887,6 +999,8 @@ static int flush_rollups(struct ns_store *st)
         sqlite3_bind_int64(d, 4, a->first_seen);
         sqlite3_bind_int64(d, 5, a->last_seen);
         sqlite3_bind_int64(d, 6, a->day);
+        bind_text_or_empty(d, 7, a->part[AGG_CLIENT_IP]); /* '' keeps the stored address */
+        bind_text_or_empty(d, 8, a->part[AGG_TARGET_IP]);
         step = sqlite3_step(d);
         sqlite3_reset(d);
         if (step != SQLITE_DONE) {
@@ -964,7 +1078,8 @@ int ns_store_commit(struct ns_store *st)
     }
     if (rc != NS_OK) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        ns_intern_clear(&st->strs); /* strings added by the batch are gone */
+        ns_intern_clear(&st->strs); /* strings and dependencies added by the batch are gone */
+        dep_cache_clear(&st->dep_ids);
     }
     batch_clear(st);
     return rc;
@@ -974,7 +1089,8 @@ void ns_store_rollback(struct ns_store *st)
 {
     if (st->in_batch) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        ns_intern_clear(&st->strs); /* strings added by the batch are gone */
+        ns_intern_clear(&st->strs); /* strings and dependencies added by the batch are gone */
+        dep_cache_clear(&st->dep_ids);
     }
     batch_clear(st);
 }
@@ -1097,8 +1213,8 @@ static int prepare_view(struct ns_store *st, int vi, int alt)
     if (ns_buf_adds(&text, head) != NS_OK || ns_buf_adds(&text, body) != NS_OK ||
         ns_buf_adds(&text, tail) != NS_OK) {
         rc = NS_ENOMEM;
-    } else if (sqlite3_prepare_v3(st->db, text.data, -1, SQLITE_PREPARE_PERSISTENT, out,
-                                  NULL) != SQLITE_OK) {
+    } else if (sqlite3_prepare_v3(st->db, text.data, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) !=
+               SQLITE_OK) {
         rc = ns_store_fail(st, file);
     }
     ns_buf_free(&text);

@@ -43,6 +43,15 @@ struct agg_table {
     int nparts;        /* parts stored */
 };
 
+/* Dependency ids already known, by two independent 64-bit hashes of the dependency's key
+ * (store.c), kept across batches so a known dependency costs no SQL. */
+struct dep_slot;
+struct dep_cache {
+    struct dep_slot *slots; /* capacity entries */
+    size_t cap;             /* power of two */
+    size_t used;            /* entries in use */
+};
+
 struct ns_store {
     sqlite3 *db;                         /* the connection */
     sqlite3_stmt *insert_event;          /* sql/event_insert.sql */
@@ -63,7 +72,8 @@ struct ns_store {
     int64_t last_total;                  /* rows the last view matched before limit/offset, or -1 */
     int in_batch;                        /* a transaction is open */
     int batch_events;                    /* events added to the open batch */
-    struct agg_table deps;               /* dependency rollups of the batch */
+    struct dep_cache dep_ids;            /* dependency ids by key */
+    struct agg_table deps;               /* dependency rollups of the batch, by id and day */
     struct agg_table hosts;              /* host rollups of the batch */
     struct agg_table excs;               /* exception-list rollups of the batch */
     struct ns_arena keys;                /* key text of both tables */

@@ -419,42 +419,82 @@ static void test_unknown_view(void **state)
     tmpdb_remove(&t);
 }
 
-static void test_ingest_pipeline(void **state)
+/* Stores xml through the two-thread pipeline; returns the counts. */
+static struct ns_ingest_counts ingest_piped(struct ns_store *st, const struct ns_buf *xml)
 {
-    struct tmpdb t;
-    struct ns_store *st = NULL, *ro = NULL;
     struct ns_ingest in;
     struct ns_sink sink;
     struct ns_parser *p = NULL;
-    struct ns_buf xml;
+    ns_ingest_init(&in, st, NULL, NULL);
+    sink = ns_ingest_sink(&in);
+    assert_int_equal(ns_ingest_pipeline(&in), NS_OK);
+    assert_int_equal(ns_parser_new(&p, NS_FMT_XML, "t", &sink), NS_OK);
+    assert_int_equal(ns_parser_feed(p, xml->data, xml->len), NS_OK);
+    assert_int_equal(ns_parser_finish(p), NS_OK);
+    ns_parser_free(p);
+    assert_int_equal(ns_ingest_drain(&in), NS_OK);
+    assert_int_equal(ns_store_commit(st), NS_OK);
+    ns_ingest_end(&in);
+    assert_int_equal(in.handed, in.n.stored + in.n.duplicates);
+    return in.n;
+}
+
+static void test_ingest_pipeline(void **state)
+{
+    struct tmpdb t, t2;
+    struct ns_store *st = NULL, *ro = NULL, *inl = NULL;
+    struct ns_ingest in;
+    struct ns_sink sink;
+    struct ns_parser *p = NULL;
+    struct ns_buf xml, big;
+    struct ns_view_params vp;
+    json_t *a, *b;
     char err[256];
     int rc;
     (void)state;
     tmpdb_make(&t);
+    tmpdb_make(&t2);
     ns_buf_init(&xml, 0);
+    ns_buf_init(&big, 0);
+    /* a process name larger than a pipeline chunk, and hostile text */
+    for (int k = 0; k < 30000; k++) {
+        ns_buf_adds(&big, "pq\xc3\xa9&amp;x&lt;");
+    }
     for (int k = 0; k < 1500; k++) {
         char when[40], rid[16];
         snprintf(when, sizeof(when), "2026-03-%02dT10:00:%02dZ", k % 28 + 1, k % 60);
         snprintf(rid, sizeof(rid), "%d", k % 12);
-        xml_event(&xml, NTLM_PROV, NTLM_CH, 4020, "WS01", k + 1, when, "Username", "alice",
-                  "TargetMachine", k % 2 ? "FS01" : "FS02", "NtlmUsageId", rid, NULL);
+        xml_event(&xml, NTLM_PROV, NTLM_CH, 4020, "WS01", k + 1, when, "Username",
+                  k % 3 ? "alice" : "&lt;img src=x onerror=alert(1)&gt;\xe2\x80\x8b",
+                  "TargetMachine", k % 2 ? "FS01" : "FS02", "NtlmUsageId", rid, "ProcessName",
+                  k == 700 ? big.data : "C:\\Windows\\explorer.exe", "ClientLUID",
+                  k % 5 ? "0x3e7" : "999", NULL);
     }
     /* stored on a second thread: the same counts as inline, twice (duplicates) */
     assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
     for (int pass = 0; pass < 2; pass++) {
-        ns_ingest_init(&in, st, NULL, NULL);
-        sink = ns_ingest_sink(&in);
-        assert_int_equal(ns_ingest_pipeline(&in), NS_OK);
-        assert_int_equal(ns_parser_new(&p, NS_FMT_XML, "t", &sink), NS_OK);
-        assert_int_equal(ns_parser_feed(p, xml.data, xml.len), NS_OK);
-        assert_int_equal(ns_parser_finish(p), NS_OK);
-        ns_parser_free(p);
-        assert_int_equal(ns_ingest_drain(&in), NS_OK);
-        assert_int_equal(ns_store_commit(st), NS_OK);
-        ns_ingest_end(&in);
-        assert_int_equal(in.handed, 1500);
-        assert_int_equal(pass ? in.n.duplicates : in.n.stored, 1500);
+        struct ns_ingest_counts n = ingest_piped(st, &xml);
+        assert_int_equal(pass ? n.duplicates : n.stored, 1500);
     }
+    /* and the same events as an inline ingest, field by field */
+    assert_int_equal(ns_store_open(&inl, t2.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ingest_buf(inl, NS_FMT_XML, xml.data, xml.len).stored, 1500);
+    ns_view_params_init(&vp);
+    vp.limit = 2000;
+    a = view(st, "events", &vp);
+    b = view(inl, "events", &vp);
+    assert_int_equal(json_array_size(a), 1500);
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    a = view(st, "dependencies", NULL);
+    b = view(inl, "dependencies", NULL);
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    assert_int_equal(ns_store_close(inl), NS_OK);
+    tmpdb_remove(&t2);
+    ns_buf_free(&big);
     assert_int_equal(ns_store_close(st), NS_OK);
     /* a store that fails: the parser is told and stops; nothing hangs */
     assert_int_equal(ns_store_open_readonly(&ro, t.path, err, sizeof(err)), NS_OK);
@@ -474,6 +514,79 @@ static void test_ingest_pipeline(void **state)
     assert_true(in.handed < 1500);
     assert_int_equal(ns_store_close(ro), NS_OK);
     ns_buf_free(&xml);
+    tmpdb_remove(&t);
+}
+
+/* Dependency ids are remembered across batches (one dependency however its names are
+ * spelled), and forgotten with a rolled-back batch that created them. Addresses are the
+ * latest non-empty ones. */
+static void test_dependency_ids_across_batches(void **state)
+{
+    static const char *const clients[] = {"WS01", "ws01.corp.example.com", "Ws01"};
+    static const char *const accounts[] = {"alice", "ALICE", "Alice"};
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    struct ns_buf xml, one;
+    struct ns_ingest in;
+    struct ns_sink sink;
+    struct ns_parser *p = NULL;
+    json_t *deps, *row;
+    char err[256];
+    (void)state;
+    tmpdb_make(&t);
+    ns_buf_init(&xml, 0);
+    ns_buf_init(&one, 0);
+    for (int k = 0; k < 9; k++) {
+        char when[40];
+        snprintf(when, sizeof(when), "2026-04-02T10:00:%02dZ", k);
+        xml_event(&xml, NTLM_PROV, NTLM_CH, 4022, "FS01", k + 1, when, "Username", accounts[k % 3],
+                  "RemoteClientMachine", clients[k / 3], "ClientIP", k == 4 ? "10.0.0.4" : "-",
+                  NULL);
+    }
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    ns_store_set_batch_limit(st, 2); /* five commits */
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 9);
+    deps = view(st, "dependencies", NULL);
+    assert_int_equal(json_array_size(deps), 1);
+    row = json_array_get(deps, 0);
+    assert_int_equal(json_integer_value(json_object_get(row, "events")), 9);
+    assert_non_null(json_string_value(json_object_get(row, "client_ip")));
+    assert_string_equal(json_string_value(json_object_get(row, "client_ip")), "10.0.0.4");
+    json_decref(deps);
+
+    /* a batch creating a new dependency is rolled back: storing it again creates it again */
+    ns_store_set_batch_limit(st, 0);
+    xml_event(&one, NTLM_PROV, NTLM_CH, 4022, "FS01", 50, "2026-04-03T10:00:00Z", "Username", "bob",
+              "RemoteClientMachine", "WS07", NULL);
+    ns_ingest_init(&in, st, NULL, NULL);
+    sink = ns_ingest_sink(&in);
+    assert_int_equal(ns_parser_new(&p, NS_FMT_XML, "t", &sink), NS_OK);
+    assert_int_equal(ns_parser_feed(p, one.data, one.len), NS_OK);
+    assert_int_equal(ns_parser_finish(p), NS_OK);
+    ns_parser_free(p);
+    assert_int_equal(in.n.stored, 1);
+    ns_store_rollback(st);
+    deps = view(st, "dependencies", NULL);
+    assert_int_equal(json_array_size(deps), 1);
+    json_decref(deps);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, one.data, one.len).stored, 1);
+    deps = view(st, "dependencies", NULL);
+    assert_int_equal(json_array_size(deps), 2);
+    for (size_t k = 0; k < 2; k++) {
+        const char *account;
+        row = json_array_get(deps, k);
+        account = json_string_value(json_object_get(row, "account"));
+        assert_non_null(account);
+        assert_int_equal(json_integer_value(json_object_get(row, "events")),
+                         strcmp(account, "bob") ? 9 : 1);
+    }
+    json_decref(deps);
+    deps = view(st, "events", NULL);
+    assert_int_equal(json_array_size(deps), 10);
+    json_decref(deps);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    ns_buf_free(&xml);
+    ns_buf_free(&one);
     tmpdb_remove(&t);
 }
 
@@ -522,8 +635,9 @@ static void test_migration_from_v1_keeps_events(void **state)
     assert_int_equal(sqlite3_column_int(s, 0), NS_SCHEMA_VERSION);
     sqlite3_finalize(s);
     /* the later tables exist */
-    assert_int_equal(sqlite3_exec(db, "SELECT dep, f FROM events; SELECT s FROM str;"
-                                      " SELECT name FROM token; SELECT dep FROM dep_daily;",
+    assert_int_equal(sqlite3_exec(db,
+                                  "SELECT dep, f FROM events; SELECT s FROM str;"
+                                  " SELECT name FROM token; SELECT dep FROM dep_daily;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -808,6 +922,7 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_ingest_pipeline),
+        cmocka_unit_test(test_dependency_ids_across_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
