@@ -6,6 +6,8 @@ SET events = events + ?2,
     first_seen = min(COALESCE(first_seen, ?4), ?4),
     last_seen = max(COALESCE(last_seen, ?5), ?5),
     last_day = max(COALESCE(last_day, ?6), ?6),
+    last_v1_day = CASE WHEN ?3 > 0 THEN max(COALESCE(last_v1_day, ?6), ?6)
+                       ELSE last_v1_day END,
     client_ip = CASE WHEN ?7 <> '' THEN ?7 ELSE client_ip END,
     target_ip = CASE WHEN ?8 <> '' THEN ?8 ELSE target_ip END
 WHERE id = ?1;

@@ -1,6 +1,7 @@
 -- View `burndown`: per day, the dependencies still active (seen in the 7 days up to that
 -- day): the line that must reach zero before NTLM can be turned off. Every day from the
--- first to the last one with data in the range is listed, quiet days too.
+-- first to the last one with data in the range is listed, quiet days too. Ingest keeps the
+-- counts in day_active (sql/migrate_008_burndown.sql), so this reads one row per day.
 WITH RECURSIVE days(day) AS (
     SELECT MAX(:since, (SELECT MIN(day) FROM dep_daily))
     WHERE (SELECT MIN(day) FROM dep_daily) IS NOT NULL
@@ -9,11 +10,9 @@ WITH RECURSIVE days(day) AS (
     WHERE day < MIN(:until, (SELECT MAX(day) FROM dep_daily))
 )
 SELECT days.day AS day,
-       (SELECT COUNT(DISTINCT d.dep) FROM dep_daily AS d
-        WHERE d.day BETWEEN days.day - 6 AND days.day) AS active_dependencies,
-       (SELECT COUNT(DISTINCT d.dep) FROM dep_daily AS d
-        WHERE d.day BETWEEN days.day - 6 AND days.day AND d.ntlmv1_events > 0)
-           AS active_ntlmv1_dependencies
+       COALESCE(a.dependencies, 0) AS active_dependencies,
+       COALESCE(a.ntlmv1_dependencies, 0) AS active_ntlmv1_dependencies
 FROM days
-ORDER BY day
+LEFT JOIN day_active AS a ON a.day = days.day
+ORDER BY days.day
 LIMIT :limit;

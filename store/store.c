@@ -45,6 +45,7 @@ static const struct {
     {5, "migrate_005_compact_events.sql", copy_v4_events, "migrate_005_finish.sql"},
     {6, "migrate_006_dep_totals.sql", NULL, NULL},
     {7, "migrate_007_day_totals.sql", NULL, NULL},
+    {8, "migrate_008_burndown.sql", NULL, NULL},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
@@ -454,6 +455,11 @@ static int prepare_ingest(struct ns_store *st)
     if ((rc = prepare_once(st, "dep_total_add.sql", &st->add_deptotal)) != NS_OK) {
         return rc;
     }
+    if ((rc = prepare_once(st, "day_active_add.sql", &st->add_dayactive)) != NS_OK ||
+        (rc = prepare_once(st, "dep_last_days.sql", &st->dep_last_days)) != NS_OK ||
+        (rc = prepare_once(st, "dep_day_seen.sql", &st->dep_day_seen)) != NS_OK) {
+        return rc;
+    }
     return prepare_once(st, "day_total_add.sql", &st->add_daytotal);
 }
 
@@ -584,6 +590,9 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->upsert_depday);
     sqlite3_finalize(st->add_deptotal);
     sqlite3_finalize(st->add_daytotal);
+    sqlite3_finalize(st->add_dayactive);
+    sqlite3_finalize(st->dep_last_days);
+    sqlite3_finalize(st->dep_day_seen);
     sqlite3_finalize(st->str_get);
     sqlite3_finalize(st->str_add);
     for (size_t k = 0; k < NVIEWS; k++) {
@@ -913,26 +922,38 @@ static int copy_v4_events(struct ns_store *st)
     return rc;
 }
 
-/* A day's counters summed over a batch's dependency rows. */
+/* A day's counters summed over a batch's dependency rows, and the dependencies that became
+ * active on it (burn-down). */
 struct day_sum {
     int64_t day, events, ntlmv1, warnings, blocked;
+    int64_t active, active_v1;
 };
 
 #define DAY_SUMS 64
 
-/* Writes the summed days to day_total and empties the list. */
+/* Writes the summed days to day_total and day_active, and empties the list. */
 static int day_sums_flush(struct ns_store *st, struct day_sum *days, int *ndays)
 {
-    sqlite3_stmt *d = st->add_daytotal;
     for (int k = 0; k < *ndays; k++) {
-        int step;
-        sqlite3_bind_int64(d, 1, days[k].day);
-        sqlite3_bind_int64(d, 2, days[k].events);
-        sqlite3_bind_int64(d, 3, days[k].ntlmv1);
-        sqlite3_bind_int64(d, 4, days[k].warnings);
-        sqlite3_bind_int64(d, 5, days[k].blocked);
-        step = sqlite3_step(d);
-        sqlite3_reset(d);
+        sqlite3_stmt *d = st->add_daytotal;
+        int step = SQLITE_DONE;
+        if (days[k].events) {
+            sqlite3_bind_int64(d, 1, days[k].day);
+            sqlite3_bind_int64(d, 2, days[k].events);
+            sqlite3_bind_int64(d, 3, days[k].ntlmv1);
+            sqlite3_bind_int64(d, 4, days[k].warnings);
+            sqlite3_bind_int64(d, 5, days[k].blocked);
+            step = sqlite3_step(d);
+            sqlite3_reset(d);
+        }
+        if (step == SQLITE_DONE && (days[k].active || days[k].active_v1)) {
+            d = st->add_dayactive;
+            sqlite3_bind_int64(d, 1, days[k].day);
+            sqlite3_bind_int64(d, 2, days[k].active);
+            sqlite3_bind_int64(d, 3, days[k].active_v1);
+            step = sqlite3_step(d);
+            sqlite3_reset(d);
+        }
         if (step != SQLITE_DONE) {
             return ns_store_fail(st, "updating day totals");
         }
@@ -941,11 +962,12 @@ static int day_sums_flush(struct ns_store *st, struct day_sum *days, int *ndays)
     return NS_OK;
 }
 
-/* Adds a dependency row's counters to its day in the list. */
-static int day_sum(struct ns_store *st, struct day_sum *days, int *ndays, const struct agg *a)
+/* The entry of day in the list, added when missing (the list is written out when full). */
+static int day_entry(struct ns_store *st, struct day_sum *days, int *ndays, int64_t day,
+                     struct day_sum **out)
 {
     int k = 0, rc;
-    while (k < *ndays && days[k].day != a->day) {
+    while (k < *ndays && days[k].day != day) {
         k++;
     }
     if (k == DAY_SUMS) {
@@ -956,14 +978,110 @@ static int day_sum(struct ns_store *st, struct day_sum *days, int *ndays, const 
     }
     if (k == *ndays) {
         memset(&days[k], 0, sizeof(days[k]));
-        days[k].day = a->day;
+        days[k].day = day;
         (*ndays)++;
     }
-    days[k].events += a->events;
-    days[k].ntlmv1 += a->ntlmv1;
-    days[k].warnings += a->warnings;
-    days[k].blocked += a->blocked;
+    *out = &days[k];
     return NS_OK;
+}
+
+/* Adds a dependency row's counters to its day in the list. */
+static int day_sum(struct ns_store *st, struct day_sum *days, int *ndays, const struct agg *a)
+{
+    struct day_sum *e;
+    int rc = day_entry(st, days, ndays, a->day, &e);
+    if (rc == NS_OK) {
+        e->events += a->events;
+        e->ntlmv1 += a->ntlmv1;
+        e->warnings += a->warnings;
+        e->blocked += a->blocked;
+    }
+    return rc;
+}
+
+/* Whether dependency dep was seen on day (v1: with NTLMv1 or LM events). */
+static int seen_on(struct ns_store *st, int64_t dep, int64_t day, int v1, int *seen)
+{
+    sqlite3_stmt *q = st->dep_day_seen;
+    int step;
+    sqlite3_bind_int64(q, 1, day);
+    sqlite3_bind_int64(q, 2, dep);
+    sqlite3_bind_int(q, 3, v1);
+    step = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        return ns_store_fail(st, "reading dependency days");
+    }
+    *seen = step == SQLITE_ROW;
+    return NS_OK;
+}
+
+/* Burn-down: a dependency is active on day D when seen in D - 6 .. D. It has just been seen
+ * on day d for the first time (v1: its first NTLMv1 or LM event of that day): the days of
+ * d .. d + 6 not already covered by its nearest days seen before (p) and after (n) gain one.
+ * last is its last day seen before this row (NULL_DAY: never): when d is after it, p = last
+ * and there is no n; an older day (a file read late) looks at the 6 days on each side. */
+#define NULL_DAY INT64_MIN
+static int burndown_add(struct ns_store *st, struct day_sum *days, int *ndays, int64_t dep,
+                        int64_t d, int64_t last, int v1)
+{
+    int64_t lo = d, hi = d + 6;
+    int rc, seen = 0;
+    if (last == NULL_DAY || last < d) {
+        if (last != NULL_DAY && last + 7 > lo) {
+            lo = last + 7;
+        }
+    } else {
+        for (int64_t p = d - 1; p >= d - 6 && !seen; p--) {
+            if ((rc = seen_on(st, dep, p, v1, &seen)) != NS_OK) {
+                return rc;
+            }
+            if (seen) {
+                lo = p + 7;
+            }
+        }
+        seen = 0;
+        for (int64_t n = d + 1; n <= d + 6 && !seen; n++) {
+            if ((rc = seen_on(st, dep, n, v1, &seen)) != NS_OK) {
+                return rc;
+            }
+            if (seen) {
+                hi = n - 1;
+            }
+        }
+    }
+    for (int64_t day = lo; day <= hi; day++) {
+        struct day_sum *e;
+        if ((rc = day_entry(st, days, ndays, day, &e)) != NS_OK) {
+            return rc;
+        }
+        if (v1) {
+            e->active_v1++;
+        } else {
+            e->active++;
+        }
+    }
+    return NS_OK;
+}
+
+/* The last day dep was seen, and with NTLMv1 or LM events (NULL_DAY: never). */
+static int last_days(struct ns_store *st, int64_t dep, int64_t *last, int64_t *last_v1)
+{
+    sqlite3_stmt *q = st->dep_last_days;
+    int step;
+    sqlite3_bind_int64(q, 1, dep);
+    step = sqlite3_step(q);
+    *last = *last_v1 = NULL_DAY;
+    if (step == SQLITE_ROW) {
+        if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+            *last = sqlite3_column_int64(q, 0);
+        }
+        if (sqlite3_column_type(q, 1) != SQLITE_NULL) {
+            *last_v1 = sqlite3_column_int64(q, 1);
+        }
+    }
+    sqlite3_reset(q);
+    return step == SQLITE_ROW ? NS_OK : ns_store_fail(st, "reading a dependency");
 }
 
 static int flush_rollups(struct ns_store *st)
@@ -973,7 +1091,7 @@ static int flush_rollups(struct ns_store *st)
     for (size_t k = 0; k < st->deps.cap; k++) {
         struct agg *a = &st->deps.slots[k];
         sqlite3_stmt *d = st->upsert_depday;
-        int step;
+        int step, new_day, new_v1;
         if (!a->hash || !a->events) {
             continue; /* only duplicates */
         }
@@ -987,9 +1105,25 @@ static int flush_rollups(struct ns_store *st)
         sqlite3_bind_int64(d, 7, a->first_seen);
         sqlite3_bind_int64(d, 8, a->last_seen);
         step = sqlite3_step(d);
+        new_day = step == SQLITE_ROW && sqlite3_column_int(d, 0);
+        new_v1 = step == SQLITE_ROW && sqlite3_column_int(d, 1);
+        if (step == SQLITE_ROW) {
+            step = sqlite3_step(d);
+        }
         sqlite3_reset(d);
         if (step != SQLITE_DONE) {
             return ns_store_fail(st, "updating dependency rollups");
+        }
+        /* the burn-down, before the totals move the dependency's last days */
+        if (new_day || new_v1) {
+            int64_t last, last_v1;
+            if ((rc = last_days(st, a->dep_id, &last, &last_v1)) != NS_OK ||
+                (new_day &&
+                 (rc = burndown_add(st, days, &ndays, a->dep_id, a->day, last, 0)) != NS_OK) ||
+                (new_v1 &&
+                 (rc = burndown_add(st, days, &ndays, a->dep_id, a->day, last_v1, 1)) != NS_OK)) {
+                return rc;
+            }
         }
         /* and its running totals */
         d = st->add_deptotal;

@@ -61,6 +61,9 @@ struct ns_store {
     sqlite3_stmt *upsert_depday;         /* sql/dep_day_upsert.sql */
     sqlite3_stmt *add_deptotal;          /* sql/dep_total_add.sql */
     sqlite3_stmt *add_daytotal;          /* sql/day_total_add.sql */
+    sqlite3_stmt *add_dayactive;         /* sql/day_active_add.sql */
+    sqlite3_stmt *dep_last_days;         /* sql/dep_last_days.sql */
+    sqlite3_stmt *dep_day_seen;          /* sql/dep_day_seen.sql */
     sqlite3_stmt *str_get;               /* sql/str_get.sql */
     sqlite3_stmt *str_add;               /* sql/str_add.sql */
     sqlite3_stmt *views[NVIEWS];         /* sql/view_*.sql, prepared on first use */

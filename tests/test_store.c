@@ -90,6 +90,18 @@ static int to_json_row(void *ctx, int ncol, const char *const *names, const stru
     return NS_OK;
 }
 
+/* The one integer a query returns. */
+static int64_t sql_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s;
+    int64_t v;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
 static json_t *view(struct ns_store *st, const char *name, const struct ns_view_params *p)
 {
     json_t *arr = json_array();
@@ -171,6 +183,7 @@ static void test_rollups_match_raw_events(void **state)
     static const int target_key[] = {0, 0, 1, 2};
     static long expect[3][3][3][3][12][2]; /* client, account, process, target, reason, v1 */
     static long expect_day[20], expect_v1_day[20], expect_warn_day[20], expect_block_day[20];
+    static uint32_t seen_days[3][3][3][3][12][2]; /* bit d: the dependency has events on day d */
     struct tmpdb t;
     struct ns_store *st = NULL;
     char err[256];
@@ -183,6 +196,7 @@ static void test_rollups_match_raw_events(void **state)
     long total = 0;
     (void)state;
     memset(expect, 0, sizeof(expect));
+    memset(seen_days, 0, sizeof(seen_days));
     tmpdb_make(&t);
     assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
     ns_buf_init(&xml, 0);
@@ -217,12 +231,16 @@ static void test_rollups_match_raw_events(void **state)
                       g.v1 ? "NTLMv1" : "NTLMv2");
         expect[client_key[g.client]][account_key[g.account]][g.process][target_key[g.target]]
               [g.reason][g.v1]++;
+        seen_days[client_key[g.client]][account_key[g.account]][g.process][target_key[g.target]]
+                 [g.reason][g.v1] |= 1u << g.day;
         expect_day[g.day]++;
         expect_v1_day[g.day] += g.v1;
         expect_warn_day[g.day] += g.level == 3;
         expect_block_day[g.day] += g.blocked;
     }
-    /* twice: the second pass must change nothing */
+    /* twice: the second pass must change nothing; the first in many batches, whose days are
+     * out of order (the burn-down looks back and forth) */
+    ns_store_set_batch_limit(st, 997);
     n = ingest_buf(st, NS_FMT_XML, xml.data, xml.len);
     assert_int_equal(n.stored, NGEN);
     n = ingest_buf(st, NS_FMT_XML, xml.data, xml.len);
@@ -268,6 +286,53 @@ static void test_rollups_match_raw_events(void **state)
                          expect_v1_day[i]);
         assert_int_equal(json_integer_value(json_object_get(row, "warnings")), expect_warn_day[i]);
         assert_int_equal(json_integer_value(json_object_get(row, "blocked")), expect_block_day[i]);
+    }
+    json_decref(trend);
+
+    /* the burn-down: per day, dependencies with events in the 7 days up to it */
+    trend = view(st, "burndown", NULL);
+    assert_int_equal(json_array_size(trend), 20);
+    json_array_foreach(trend, i, row)
+    {
+        uint32_t window = (1u << (i + 1)) - 1;
+        long active = 0, active_v1 = 0;
+        const uint32_t *bits = &seen_days[0][0][0][0][0][0];
+        if (i >= 7) {
+            window &= ~((1u << (i - 6)) - 1);
+        }
+        for (size_t k = 0; k < sizeof(seen_days) / sizeof(bits[0]); k++) {
+            active += (bits[k] & window) != 0;
+            active_v1 += (k % 2) && (bits[k] & window); /* the last index is v1 */
+        }
+        assert_int_equal(json_integer_value(json_object_get(row, "active_dependencies")), active);
+        assert_int_equal(json_integer_value(json_object_get(row, "active_ntlmv1_dependencies")),
+                         active_v1);
+    }
+    /* a version-7 database gets the same burn-down from schema 8's migration */
+    {
+        sqlite3 *db;
+        json_t *migrated;
+        int64_t v1_days = 0, v1_days_after = 0;
+        assert_int_equal(ns_store_close(st), NS_OK);
+        assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+        v1_days = sql_int(db, "SELECT SUM(last_v1_day) FROM dep");
+        assert_true(v1_days > 0);
+        assert_int_equal(sqlite3_exec(db,
+                                      "DROP TABLE day_active; ALTER TABLE dep DROP COLUMN "
+                                      "last_v1_day; PRAGMA user_version = 7",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
+        assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+        migrated = view(st, "burndown", NULL);
+        assert_true(json_equal(trend, migrated));
+        json_decref(migrated);
+        assert_int_equal(ns_store_close(st), NS_OK);
+        assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+        v1_days_after = sql_int(db, "SELECT SUM(last_v1_day) FROM dep");
+        assert_int_equal(v1_days_after, v1_days);
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
+        assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
     }
     json_decref(trend);
 
