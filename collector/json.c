@@ -375,7 +375,7 @@ static int handle_object(struct ns_json *j, const char *p, size_t n, long line)
     json_error_t err;
     json_t *root = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
     const char *shape_err = NULL;
-    char why[256], loc[32];
+    char why[256];
     int rc;
     if (!root && strstr(err.text, "too big integer")) {
         /* 64-bit unsigned values (keywords 9223372036854775808) */
@@ -407,8 +407,7 @@ static int handle_object(struct ns_json *j, const char *p, size_t n, long line)
         reject(j, line, shape_err);
         return NS_OK;
     }
-    snprintf(loc, sizeof(loc), "line %ld", line);
-    return ns_deliver(&j->sink, &j->raw, &j->ev, j->source, loc);
+    return ns_deliver(&j->sink, &j->raw, &j->ev, j->source, NULL, line);
 }
 
 static int scan(struct ns_json *j)

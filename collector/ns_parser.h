@@ -109,8 +109,9 @@ int ns_json_is_canonical(const void *obj);
  * NS_EPARSE with why naming the field at fault. */
 int ns_event_from_json(const void *obj, struct ns_event *ev, char *why, size_t whylen);
 
-/* Normalizes a raw event and hands it to the sink (shared by every engine). */
+/* Normalizes a raw event and hands it to the sink (shared by every engine). A rejection is
+ * reported at where, or at "line N" (line) when where is NULL. */
 int ns_deliver(const struct ns_sink *sink, const struct ns_raw *raw, struct ns_event *ev,
-               const char *source, const char *where);
+               const char *source, const char *where, long line);
 
 #endif

@@ -4,6 +4,7 @@
 #include "ns_parser.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,9 +67,9 @@ enum ns_format ns_format_detect(const unsigned char *p, size_t len)
 }
 
 int ns_deliver(const struct ns_sink *sink, const struct ns_raw *raw, struct ns_event *ev,
-               const char *source, const char *where)
+               const char *source, const char *where, long line)
 {
-    char why[200];
+    char why[200], loc[32];
     switch (ns_normalize(raw, ev, why, sizeof(why))) {
     case NS_V_STORE:
         return sink->on_event ? sink->on_event(sink->ctx, ev) : NS_OK;
@@ -79,6 +80,10 @@ int ns_deliver(const struct ns_sink *sink, const struct ns_raw *raw, struct ns_e
         return NS_OK;
     case NS_V_REJECT:
         if (sink->on_reject) {
+            if (!where) {
+                snprintf(loc, sizeof(loc), "line %ld", line);
+                where = loc;
+            }
             sink->on_reject(sink->ctx, source, where, why);
         }
         return NS_OK;

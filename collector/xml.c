@@ -119,25 +119,28 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         return; /* <Event> */
     }
     if (x->depth == 2) {
-        x->sect = !strcmp(name, "System")          ? SECT_SYSTEM
-                  : !strcmp(name, "EventData")     ? SECT_EVENTDATA
-                  : !strcmp(name, "UserData")      ? SECT_USERDATA
-                  : !strcmp(name, "RenderingInfo") ? SECT_RENDERING
-                                                   : SECT_NONE;
+        /* the first letter tells the sections apart; strcmp confirms */
+        x->sect = name[0] == 'S' && !strcmp(name, "System")          ? SECT_SYSTEM
+                  : name[0] == 'E' && !strcmp(name, "EventData")     ? SECT_EVENTDATA
+                  : name[0] == 'U' && !strcmp(name, "UserData")      ? SECT_USERDATA
+                  : name[0] == 'R' && !strcmp(name, "RenderingInfo") ? SECT_RENDERING
+                                                                     : SECT_NONE;
         return;
     }
     if (x->sect == SECT_SYSTEM && x->depth == 3) {
         x->sys_slot = -1;
         for (size_t k = 0; k < sizeof(sys_text) / sizeof(sys_text[0]); k++) {
-            if (!strcmp(name, sys_text[k].name)) {
+            if (name[0] == sys_text[k].name[0] && !strcmp(name, sys_text[k].name)) {
                 x->sys_slot = (int)sys_text[k].slot;
+                break;
             }
         }
-        for (int a = 0; a < nb_attributes; a++) {
+        for (int a = 0; a < nb_attributes && x->sys_slot < 0; a++) {
             const char *an = (const char *)attrs[a * 5];
             const char *vs = (const char *)attrs[a * 5 + 3], *ve = (const char *)attrs[a * 5 + 4];
             for (size_t k = 0; k < sizeof(sys_attr) / sizeof(sys_attr[0]); k++) {
-                if (!strcmp(name, sys_attr[k].elem) && !strcmp(an, sys_attr[k].attr)) {
+                if (name[0] == sys_attr[k].elem[0] && an[0] == sys_attr[k].attr[0] &&
+                    !strcmp(name, sys_attr[k].elem) && !strcmp(an, sys_attr[k].attr)) {
                     int rc = ns_raw_set_sys(&x->raw, sys_attr[k].slot, vs, (size_t)(ve - vs));
                     if (rc != NS_OK) {
                         store_fail(x, rc);
@@ -355,11 +358,7 @@ int ns_xml_parse_event(struct ns_xml *x, char *data, size_t len, const char *whe
         }
         return NS_OK;
     }
-    if (!where) {
-        snprintf(loc, sizeof(loc), "line %ld", first_line);
-        where = loc;
-    }
-    return ns_deliver(&x->sink, &x->raw, &x->ev, x->source, where);
+    return ns_deliver(&x->sink, &x->raw, &x->ev, x->source, where, first_line);
 }
 
 /* ========================================================================================== */
