@@ -10,9 +10,8 @@
 #include "ns_store.h"
 
 #define PIPE_CHUNK ((size_t)256 << 10) /* a chunk is handed over once it holds this */
-#define PIPE_DEPTH                                                                                 \
-    32 /* chunks in the ring: the parser runs ahead while a                                        \
-          commit runs (about 20,000 events) */
+/* Chunks in the ring: the parser runs ahead (about 15,000 events) while a commit runs. */
+#define PIPE_DEPTH 24
 
 /* Events serialized one after the other: per field present, its number, a flags byte
  * (1: has an int, 2: has a text), the int's 8 bytes, the text's length (4 bytes), its bytes

@@ -16,8 +16,7 @@
 /* Embedded SQL                                                                                */
 /* ========================================================================================== */
 
-/* Returns the text of sql/<name>, or NULL. */
-static const char *sql_text(const char *name)
+const char *ns_sql_text(const char *name)
 {
     for (const struct ns_sql_file *f = ns_sql_files; f->name; f++) {
         if (!strcmp(f->name, name)) {
@@ -341,7 +340,7 @@ const char *ns_store_errmsg(const struct ns_store *st)
 
 static int prepare(struct ns_store *st, const char *file, sqlite3_stmt **out)
 {
-    const char *text = sql_text(file);
+    const char *text = ns_sql_text(file);
     if (!text) {
         snprintf(st->errmsg, sizeof(st->errmsg), "sql/%s is not compiled in", file);
         return NS_EDB;
@@ -354,7 +353,7 @@ static int prepare(struct ns_store *st, const char *file, sqlite3_stmt **out)
 
 static int exec_file(struct ns_store *st, const char *file)
 {
-    const char *text = sql_text(file);
+    const char *text = ns_sql_text(file);
     char *msg = NULL;
     if (!text) {
         snprintf(st->errmsg, sizeof(st->errmsg), "sql/%s is not compiled in", file);
@@ -531,8 +530,8 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         return NS_EDB;
     }
     sqlite3_busy_timeout(st->db, 10000);
-    if (ns_pack_register(st->db) != NS_OK) {
-        rc = ns_store_fail(st, "registering ns_field");
+    if (ns_pack_register(st->db) != NS_OK || ns_range_register(st->db) != NS_OK) {
+        rc = ns_store_fail(st, "registering ns_field and ns_dep_range");
     } else if (readonly) {
         int v = 0;
         if ((rc = user_version(st, &v)) == NS_OK && v != NS_SCHEMA_VERSION) {
@@ -1331,12 +1330,12 @@ static int like_pattern(const char *q, char *out, size_t n)
 static int prepare_view(struct ns_store *st, int vi, int alt)
 {
     const char *file = alt ? views[vi].dep_file : views[vi].file;
-    const char *body = sql_text(file), *head = "", *tail = "";
+    const char *body = ns_sql_text(file), *head = "", *tail = "";
     sqlite3_stmt **out = alt ? &st->views_alt[vi] : &st->views[vi];
     struct ns_buf text;
     int rc = NS_OK;
-    if ((views[vi].prefix && !(head = sql_text(views[vi].prefix))) ||
-        (views[vi].suffix && !(tail = sql_text(views[vi].suffix)))) {
+    if ((views[vi].prefix && !(head = ns_sql_text(views[vi].prefix))) ||
+        (views[vi].suffix && !(tail = ns_sql_text(views[vi].suffix)))) {
         body = NULL;
     }
     if (!body) {

@@ -91,6 +91,12 @@ sqlite3_stmt *ns_store_stmt(struct ns_store *st, enum ns_stmt which);
 /* Records an SQLite failure in st->errmsg and returns NS_EDB. */
 int ns_store_fail(struct ns_store *st, const char *what);
 
+/* The text of sql/<name>, or NULL. */
+const char *ns_sql_text(const char *name);
+
+/* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
+int ns_range_register(sqlite3 *db);
+
 /* pack.c: the compact raw event. */
 /* 1 when the field is a column of table events rather than packed. */
 int ns_pack_is_column(int f);

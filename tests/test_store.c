@@ -655,6 +655,80 @@ static void test_dependency_ids_across_batches(void **state)
     tmpdb_remove(&t);
 }
 
+/* The views over a partial range sum each dependency's days (ns_dep_range, store/range.c)
+ * the same whether ids are dense (an array) or sparse (a hash table), and equal the events. */
+static void test_partial_range_sums(void **state)
+{
+    static const char *const views[] = {"dependencies", "accounts", "targets", "readiness",
+                                        "ntlmv1"};
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    struct ns_buf xml;
+    struct ns_view_params p;
+    json_t *dense[5], *sparse, *ev;
+    char err[256];
+    sqlite3 *db;
+    (void)state;
+    tmpdb_make(&t);
+    ns_buf_init(&xml, 0);
+    for (int k = 0; k < 600; k++) {
+        char when[40], user[16], ws[16];
+        snprintf(when, sizeof(when), "2026-05-%02dT08:%02d:00Z", k % 9 + 1, k % 60);
+        snprintf(user, sizeof(user), "user%d", k % 13);
+        snprintf(ws, sizeof(ws), "WS%02d", k % 7);
+        xml_event(&xml, NTLM_PROV, NTLM_CH, k % 4 ? 4020 : 4021, ws, k + 1, when, "Username", user,
+                  "TargetMachine", k % 3 ? "FS01" : "SQL01", "NtlmVersion",
+                  k % 4 ? "NTLMv2" : "NTLMv1", NULL);
+    }
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 600);
+    ns_view_params_init(&p);
+    assert_int_equal(ns_parse_date("2026-05-03", &p.since_day), NS_OK);
+    assert_int_equal(ns_parse_date("2026-05-06", &p.until_day), NS_OK);
+    for (size_t v = 0; v < 5; v++) {
+        dense[v] = view(st, views[v], &p);
+        assert_true(json_array_size(dense[v]) > 0);
+    }
+    /* the range's events: 4 of 9 days */
+    {
+        long sum = 0;
+        size_t i;
+        json_t *row;
+        json_array_foreach(dense[0], i, row)
+        {
+            sum += (long)json_integer_value(json_object_get(row, "events"));
+        }
+        p.limit = 1000;
+        ev = view(st, "events", &p);
+        assert_int_equal(sum, (long)json_array_size(ev));
+        assert_true(sum > 200 && sum < 300);
+        json_decref(ev);
+        p.limit = -1;
+    }
+    assert_int_equal(ns_store_close(st), NS_OK);
+    /* ids far apart: the sums go through the hash table */
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA foreign_keys = OFF;"
+                                  "UPDATE dep SET id = id * 7000001;"
+                                  "UPDATE dep_daily SET dep = dep * 7000001;"
+                                  "UPDATE events SET dep = dep * 7000001;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_true(sql_int(db, "SELECT MAX(id) FROM dep") > 1000000);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    for (size_t v = 0; v < 5; v++) {
+        sparse = view(st, views[v], &p);
+        assert_true(json_equal(dense[v], sparse));
+        json_decref(sparse);
+        json_decref(dense[v]);
+    }
+    assert_int_equal(ns_store_close(st), NS_OK);
+    ns_buf_free(&xml);
+    tmpdb_remove(&t);
+}
+
 static const char *sql_file(const char *name)
 {
     for (const struct ns_sql_file *f = ns_sql_files; f->name; f++) {
@@ -988,6 +1062,7 @@ int main(void)
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_ingest_pipeline),
         cmocka_unit_test(test_dependency_ids_across_batches),
+        cmocka_unit_test(test_partial_range_sums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,303 @@
+/*
+ * range.c - the table-valued function ns_dep_range(since, until): each dependency's counters
+ * summed over the days since .. until of dep_daily, one row per dependency, in dependency
+ * order. SQLite's GROUP BY sorts the range's rows first (about 0.6 us a row); this reads them
+ * once in key order (sql/dep_range_scan.sql) and sums them in a hash table, several times
+ * faster for the views over a partial range (sql/dep_range.sql).
+ */
+#include "ns_sql.h"
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Columns of the function; the last two are its arguments. */
+enum { COL_DEP, COL_EVENTS, COL_NTLMV1, COL_FIRST, COL_LAST, COL_LAST_DAY, COL_SINCE, COL_UNTIL };
+
+/* One dependency's sums. */
+struct range_row {
+    int64_t dep; /* dep.id, 0 = empty slot */
+    int64_t events, ntlmv1, first_seen, last_seen, last_day;
+};
+
+struct range_vtab {
+    sqlite3_vtab base; /* first: SQLite's part */
+    sqlite3 *db;       /* the connection, for the scan */
+};
+
+struct range_cursor {
+    sqlite3_vtab_cursor base; /* first: SQLite's part */
+    struct range_row *rows;   /* the sums, compacted and sorted by dep */
+    size_t n;                 /* rows */
+    size_t at;                /* current row */
+};
+
+static int range_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                         sqlite3_vtab **out, char **err)
+{
+    struct range_vtab *v;
+    int rc;
+    (void)aux;
+    (void)argc;
+    (void)argv;
+    (void)err;
+    rc = sqlite3_declare_vtab(db, "CREATE TABLE x(dep, events, ntlmv1_events, first_seen, "
+                                  "last_seen, last_day, since HIDDEN, until HIDDEN)");
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    if (!(v = sqlite3_malloc(sizeof(*v)))) {
+        return SQLITE_NOMEM;
+    }
+    memset(v, 0, sizeof(*v));
+    v->db = db;
+    sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int range_disconnect(sqlite3_vtab *vt)
+{
+    sqlite3_free(vt);
+    return SQLITE_OK;
+}
+
+/* Both arguments are required, as equality constraints on the hidden columns. */
+static int range_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
+{
+    int since = -1, until = -1;
+    (void)vt;
+    for (int k = 0; k < info->nConstraint; k++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[k];
+        if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) {
+            continue;
+        }
+        if (c->iColumn == COL_SINCE) {
+            if (!c->usable) {
+                return SQLITE_CONSTRAINT;
+            }
+            since = k;
+        } else if (c->iColumn == COL_UNTIL) {
+            if (!c->usable) {
+                return SQLITE_CONSTRAINT;
+            }
+            until = k;
+        }
+    }
+    if (since < 0 || until < 0) {
+        return SQLITE_CONSTRAINT;
+    }
+    info->aConstraintUsage[since].argvIndex = 1;
+    info->aConstraintUsage[since].omit = 1;
+    info->aConstraintUsage[until].argvIndex = 2;
+    info->aConstraintUsage[until].omit = 1;
+    info->estimatedCost = 1000;
+    info->estimatedRows = 1000;
+    if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == COL_DEP && !info->aOrderBy[0].desc) {
+        info->orderByConsumed = 1; /* rows come in dependency order */
+    }
+    return SQLITE_OK;
+}
+
+static int range_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
+{
+    struct range_cursor *c = sqlite3_malloc(sizeof(*c));
+    (void)vt;
+    if (!c) {
+        return SQLITE_NOMEM;
+    }
+    memset(c, 0, sizeof(*c));
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int range_close(sqlite3_vtab_cursor *cur)
+{
+    struct range_cursor *c = (struct range_cursor *)cur;
+    free(c->rows);
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+
+static int by_dep(const void *a, const void *b)
+{
+    int64_t x = ((const struct range_row *)a)->dep, y = ((const struct range_row *)b)->dep;
+    return (x > y) - (x < y);
+}
+
+/* The slot of dep in the table (cap a power of two), inserting it when missing. */
+static struct range_row *slot_of(struct range_row *t, size_t cap, int64_t dep, size_t *used)
+{
+    size_t m = ((uint64_t)dep * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+    while (t[m].dep && t[m].dep != dep) {
+        m = (m + 1) & (cap - 1);
+    }
+    if (!t[m].dep) {
+        t[m].dep = dep;
+        t[m].first_seen = INT64_MAX;
+        t[m].last_seen = t[m].last_day = INT64_MIN;
+        (*used)++;
+    }
+    return &t[m];
+}
+
+/* Doubles the table. */
+static int grow(struct range_row **t, size_t *cap)
+{
+    size_t ncap = *cap * 2, used = 0;
+    struct range_row *nt = calloc(ncap, sizeof(*nt));
+    if (!nt) {
+        return SQLITE_NOMEM;
+    }
+    for (size_t k = 0; k < *cap; k++) {
+        if ((*t)[k].dep) {
+            *slot_of(nt, ncap, (*t)[k].dep, &used) = (*t)[k];
+        }
+    }
+    free(*t);
+    *t = nt;
+    *cap = ncap;
+    return SQLITE_OK;
+}
+
+/* Dependencies up to this id are summed in an array indexed by id (ids are dense: dep never
+ * loses rows); a database with larger ids uses a hash table. */
+#define DENSE_MAX_ID 1000000
+
+static int range_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
+                        sqlite3_value **argv)
+{
+    struct range_cursor *c = (struct range_cursor *)cur;
+    struct range_vtab *v = (struct range_vtab *)cur->pVtab;
+    sqlite3_stmt *q = NULL;
+    struct range_row *t = NULL;
+    size_t cap = 1024, used = 0, n = 0;
+    int64_t max_id = 0;
+    int rc, step = SQLITE_DONE, dense;
+    (void)idx;
+    (void)idxstr;
+    free(c->rows);
+    c->rows = NULL;
+    c->n = c->at = 0;
+    if (argc != 2) {
+        return SQLITE_ERROR;
+    }
+    rc = sqlite3_prepare_v2(v->db, ns_sql_text("dep_max_id.sql"), -1, &q, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+        max_id = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    dense = max_id >= 0 && max_id <= DENSE_MAX_ID;
+    if (dense) {
+        cap = (size_t)max_id + 1;
+    }
+    if (rc == SQLITE_OK && !(t = calloc(cap, sizeof(*t)))) {
+        rc = SQLITE_NOMEM;
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_prepare_v2(v->db, ns_sql_text("dep_range_scan.sql"), -1, &q, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_value(q, 1, argv[0]);
+        sqlite3_bind_value(q, 2, argv[1]);
+    }
+    while (rc == SQLITE_OK && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct range_row *r;
+        int64_t day = sqlite3_column_int64(q, 0), dep = sqlite3_column_int64(q, 1), first, last;
+        if (dense && dep > 0 && dep <= max_id) {
+            r = &t[dep];
+            if (!r->dep) {
+                r->dep = dep;
+                r->first_seen = INT64_MAX;
+                r->last_seen = r->last_day = INT64_MIN;
+            }
+        } else {
+            if (dense) {
+                continue; /* not a dependency of table dep */
+            }
+            if ((used + 1) * 2 > cap && (rc = grow(&t, &cap)) != SQLITE_OK) {
+                break;
+            }
+            r = slot_of(t, cap, dep, &used);
+        }
+        r->events += sqlite3_column_int64(q, 2);
+        r->ntlmv1 += sqlite3_column_int64(q, 3);
+        first = sqlite3_column_int64(q, 4);
+        last = sqlite3_column_int64(q, 5);
+        r->first_seen = first < r->first_seen ? first : r->first_seen;
+        r->last_seen = last > r->last_seen ? last : r->last_seen;
+        r->last_day = day > r->last_day ? day : r->last_day;
+    }
+    if (rc == SQLITE_OK && step != SQLITE_DONE) {
+        rc = sqlite3_errcode(v->db);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_OK) {
+        free(t);
+        return rc;
+    }
+    /* compact in place, in dependency order: the views join dep by id in that order */
+    for (size_t k = 0; k < cap; k++) {
+        if (t[k].dep) {
+            t[n++] = t[k];
+        }
+    }
+    if (!dense) {
+        qsort(t, n, sizeof(*t), by_dep);
+    }
+    c->rows = t;
+    c->n = n;
+    return SQLITE_OK;
+}
+
+static int range_next(sqlite3_vtab_cursor *cur)
+{
+    ((struct range_cursor *)cur)->at++;
+    return SQLITE_OK;
+}
+
+static int range_eof(sqlite3_vtab_cursor *cur)
+{
+    const struct range_cursor *c = (const struct range_cursor *)cur;
+    return c->at >= c->n;
+}
+
+static int range_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+    const struct range_cursor *c = (const struct range_cursor *)cur;
+    const struct range_row *r = &c->rows[c->at];
+    int64_t v[] = {r->dep, r->events, r->ntlmv1, r->first_seen, r->last_seen, r->last_day};
+    if (col >= 0 && col < (int)(sizeof(v) / sizeof(v[0]))) {
+        sqlite3_result_int64(ctx, v[col]);
+    } else {
+        sqlite3_result_null(ctx);
+    }
+    return SQLITE_OK;
+}
+
+static int range_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+    *rowid = (sqlite3_int64)((const struct range_cursor *)cur)->at;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module range_module = {
+    .iVersion = 0,
+    .xConnect = range_connect,
+    .xBestIndex = range_best_index,
+    .xDisconnect = range_disconnect,
+    .xOpen = range_open,
+    .xClose = range_close,
+    .xFilter = range_filter,
+    .xNext = range_next,
+    .xEof = range_eof,
+    .xColumn = range_column,
+    .xRowid = range_rowid,
+};
+
+int ns_range_register(sqlite3 *db)
+{
+    return sqlite3_create_module(db, "ns_dep_range", &range_module, NULL) == SQLITE_OK ? NS_OK
+                                                                                       : NS_EDB;
+}
