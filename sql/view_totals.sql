@@ -8,9 +8,10 @@ WITH s AS (
     FROM day_total
     WHERE day BETWEEN :since AND :until
 ),
-k AS (
+k AS MATERIALIZED (
+    -- the dependencies seen in the range, once (store/range.c sums them without sorting)
     SELECT p.client, p.account, p.domain, p.target
-    FROM (SELECT DISTINCT dep FROM dep_daily WHERE day BETWEEN :since AND :until) AS r
+    FROM ns_dep_range(:since, :until) AS r
     JOIN dep AS p ON p.id = r.dep
 )
 SELECT s.events, s.ntlmv1_events, s.warnings, s.blocked,
