@@ -135,6 +135,7 @@ struct dep_key {
 /* One aggregated rollup row (dependency, exception list or host) of the current batch. */
 struct agg {
     uint64_t hash;               /* of the key, 0 = empty slot */
+    uint64_t dep_h1, dep_h2;     /* a dependency row: its key's hashes (the id cache's key) */
     int64_t day;                 /* day number */
     const char *part[AGG_PARTS]; /* key text ("" when absent): hosts use 2, exceptions 5 */
     int64_t events;              /* events in the batch */
@@ -203,7 +204,7 @@ static struct agg *agg_find(struct agg_table *t, const struct agg *key, struct n
     if (!h) {
         h = 1;
     }
-    if ((t->used + 1) * 2 > t->cap && agg_grow(t) != NS_OK) {
+    if ((t->used + 1) * 4 > t->cap * 3 && agg_grow(t) != NS_OK) {
         return NULL;
     }
     m = h & (t->cap - 1);
@@ -240,9 +241,14 @@ static void agg_clear(struct agg_table *t)
 /* The dependency id cache forgets everything past this many dependencies (then refills). */
 #define DEP_CACHE_MAX (1u << 16)
 
+/* No day (a dependency never seen, or never with NTLMv1). */
+#define NULL_DAY INT64_MIN
+
 struct dep_slot {
-    uint64_t h1, h2; /* two independent hashes of the key; h1 0 = empty */
-    int64_t id;      /* dep.id */
+    uint64_t h1, h2;     /* two independent hashes of the key; h1 0 = empty */
+    int64_t id;          /* dep.id */
+    int64_t last_day;    /* dep.last_day as the batch's flush leaves it, or NULL_DAY */
+    int64_t last_v1_day; /* dep.last_v1_day likewise */
 };
 
 /* The two hashes of a dependency key (reason and parts compared without case, as the dep
@@ -276,32 +282,34 @@ static void dep_cache_clear(struct dep_cache *c)
     c->used = 0;
 }
 
-/* The cached id of the key with hashes h1, h2, or 0. */
-static int64_t dep_cache_get(const struct dep_cache *c, uint64_t h1, uint64_t h2)
+/* The cached entry of the key with hashes h1, h2, or NULL. */
+static struct dep_slot *dep_cache_get(const struct dep_cache *c, uint64_t h1, uint64_t h2)
 {
     if (!c->cap) {
-        return 0;
+        return NULL;
     }
     for (size_t m = h1 & (c->cap - 1); c->slots[m].h1; m = (m + 1) & (c->cap - 1)) {
         if (c->slots[m].h1 == h1 && c->slots[m].h2 == h2) {
-            return c->slots[m].id;
+            return &c->slots[m];
         }
     }
-    return 0;
+    return NULL;
 }
 
-/* Remembers an id; a full cache starts again empty (ids are only a shortcut). */
-static int dep_cache_put(struct dep_cache *c, uint64_t h1, uint64_t h2, int64_t id)
+/* Remembers a dependency; a full cache starts again empty (entries are only a shortcut).
+ * Returns its entry, or NULL when out of memory. */
+static struct dep_slot *dep_cache_put(struct dep_cache *c, uint64_t h1, uint64_t h2, int64_t id,
+                                      int64_t last_day, int64_t last_v1_day)
 {
     size_t m;
     if (c->used >= DEP_CACHE_MAX) {
         dep_cache_clear(c);
     }
-    if ((c->used + 1) * 2 > c->cap) {
+    if ((c->used + 1) * 4 > c->cap * 3) {
         size_t ncap = c->cap ? c->cap * 2 : 4096;
         struct dep_slot *ns = calloc(ncap, sizeof(*ns));
         if (!ns) {
-            return NS_ENOMEM;
+            return NULL;
         }
         for (size_t k = 0; k < c->cap; k++) {
             if (c->slots[k].h1) {
@@ -319,8 +327,10 @@ static int dep_cache_put(struct dep_cache *c, uint64_t h1, uint64_t h2, int64_t 
     c->slots[m].h1 = h1;
     c->slots[m].h2 = h2;
     c->slots[m].id = id;
+    c->slots[m].last_day = last_day;
+    c->slots[m].last_v1_day = last_v1_day;
     c->used++;
-    return NS_OK;
+    return &c->slots[m];
 }
 
 /* ========================================================================================== */
@@ -420,6 +430,7 @@ static int migrate(struct ns_store *st)
             return rc;
         }
     }
+    dep_cache_clear(&st->dep_ids); /* a copy left entries without their last days */
     return NS_OK;
 }
 
@@ -644,6 +655,26 @@ static int bind_text_or_empty(sqlite3_stmt *s, int col, const char *v)
     return sqlite3_bind_text(s, col, v ? v : "", -1, SQLITE_STATIC);
 }
 
+/* The last day dep was seen, and with NTLMv1 or LM events (NULL_DAY: never). */
+static int last_days(struct ns_store *st, int64_t dep, int64_t *last, int64_t *last_v1)
+{
+    sqlite3_stmt *q = st->dep_last_days;
+    int step;
+    sqlite3_bind_int64(q, 1, dep);
+    step = sqlite3_step(q);
+    *last = *last_v1 = NULL_DAY;
+    if (step == SQLITE_ROW) {
+        if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+            *last = sqlite3_column_int64(q, 0);
+        }
+        if (sqlite3_column_type(q, 1) != SQLITE_NULL) {
+            *last_v1 = sqlite3_column_int64(q, 1);
+        }
+    }
+    sqlite3_reset(q);
+    return step == SQLITE_ROW ? NS_OK : ns_store_fail(st, "reading a dependency");
+}
+
 /* Finds or creates the dependency of key (its parts and reason); sets key->dep_id. The
  * addresses are left as stored: the batch writes them with the totals. */
 static int upsert_dep(struct ns_store *st, struct dep_key *key)
@@ -678,6 +709,7 @@ static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **
     static const char empty[] = "";
     struct dep_key dk;
     struct agg key, *row;
+    struct dep_slot *e;
     char client[256], target[256];
     uint64_t h1, h2;
     int rc;
@@ -694,18 +726,23 @@ static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **
         dk.part[DP_TARGET] = ev->s[NS_F_target_ip];
     }
     dep_key_hash(&dk, &h1, &h2);
-    if (!(dk.dep_id = dep_cache_get(&st->dep_ids, h1, h2))) {
-        if ((rc = upsert_dep(st, &dk)) != NS_OK) {
+    if (!(e = dep_cache_get(&st->dep_ids, h1, h2))) {
+        int64_t last = NULL_DAY, last_v1 = NULL_DAY;
+        if ((rc = upsert_dep(st, &dk)) != NS_OK ||
+            (st->dep_last_days && (rc = last_days(st, dk.dep_id, &last, &last_v1)) != NS_OK)) {
             return rc;
         }
-        if (dep_cache_put(&st->dep_ids, h1, h2, dk.dep_id) != NS_OK) {
+        if (!(e = dep_cache_put(&st->dep_ids, h1, h2, dk.dep_id, last, last_v1))) {
             goto nomem;
         }
     }
+    dk.dep_id = e->id;
     /* the batch's row: by id and day; the addresses start empty (count_event sets them) */
     memset(&key, 0, sizeof(key));
     key.day = ns_day_of(ev->i[NS_F_time_created]);
     key.dep_id = dk.dep_id;
+    key.dep_h1 = h1;
+    key.dep_h2 = h2;
     for (int k = 0; k < AGG_PARTS; k++) {
         key.part[k] = empty;
     }
@@ -1020,7 +1057,6 @@ static int seen_on(struct ns_store *st, int64_t dep, int64_t day, int v1, int *s
  * d .. d + 6 not already covered by its nearest days seen before (p) and after (n) gain one.
  * last is its last day seen before this row (NULL_DAY: never): when d is after it, p = last
  * and there is no n; an older day (a file read late) looks at the 6 days on each side. */
-#define NULL_DAY INT64_MIN
 static int burndown_add(struct ns_store *st, struct day_sum *days, int *ndays, int64_t dep,
                         int64_t d, int64_t last, int v1)
 {
@@ -1063,32 +1099,13 @@ static int burndown_add(struct ns_store *st, struct day_sum *days, int *ndays, i
     return NS_OK;
 }
 
-/* The last day dep was seen, and with NTLMv1 or LM events (NULL_DAY: never). */
-static int last_days(struct ns_store *st, int64_t dep, int64_t *last, int64_t *last_v1)
-{
-    sqlite3_stmt *q = st->dep_last_days;
-    int step;
-    sqlite3_bind_int64(q, 1, dep);
-    step = sqlite3_step(q);
-    *last = *last_v1 = NULL_DAY;
-    if (step == SQLITE_ROW) {
-        if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
-            *last = sqlite3_column_int64(q, 0);
-        }
-        if (sqlite3_column_type(q, 1) != SQLITE_NULL) {
-            *last_v1 = sqlite3_column_int64(q, 1);
-        }
-    }
-    sqlite3_reset(q);
-    return step == SQLITE_ROW ? NS_OK : ns_store_fail(st, "reading a dependency");
-}
-
 static int flush_rollups(struct ns_store *st)
 {
     struct day_sum days[DAY_SUMS];
     int ndays = 0, rc;
     for (size_t k = 0; k < st->deps.cap; k++) {
         struct agg *a = &st->deps.slots[k];
+        struct dep_slot *e;
         sqlite3_stmt *d = st->upsert_depday;
         int step, new_day, new_v1;
         if (!a->hash || !a->events) {
@@ -1113,10 +1130,15 @@ static int flush_rollups(struct ns_store *st)
         if (step != SQLITE_DONE) {
             return ns_store_fail(st, "updating dependency rollups");
         }
-        /* the burn-down, before the totals move the dependency's last days */
+        /* the burn-down, before the totals move the dependency's last days (the id cache
+         * follows them; a dependency it has forgotten is read back) */
+        e = dep_cache_get(&st->dep_ids, a->dep_h1, a->dep_h2);
+        if (e && e->id != a->dep_id) {
+            e = NULL;
+        }
         if (new_day || new_v1) {
-            int64_t last, last_v1;
-            if ((rc = last_days(st, a->dep_id, &last, &last_v1)) != NS_OK ||
+            int64_t last = e ? e->last_day : NULL_DAY, last_v1 = e ? e->last_v1_day : NULL_DAY;
+            if ((!e && (rc = last_days(st, a->dep_id, &last, &last_v1)) != NS_OK) ||
                 (new_day &&
                  (rc = burndown_add(st, days, &ndays, a->dep_id, a->day, last, 0)) != NS_OK) ||
                 (new_v1 &&
@@ -1138,6 +1160,12 @@ static int flush_rollups(struct ns_store *st)
         sqlite3_reset(d);
         if (step != SQLITE_DONE) {
             return ns_store_fail(st, "updating dependency totals");
+        }
+        if (e) {
+            e->last_day = a->day > e->last_day ? a->day : e->last_day;
+            if (a->ntlmv1 > 0 && a->day > e->last_v1_day) {
+                e->last_v1_day = a->day;
+            }
         }
         /* and the day's (summed here: a batch spans few days) */
         if ((rc = day_sum(st, days, &ndays, a)) != NS_OK) {
