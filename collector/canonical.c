@@ -6,25 +6,55 @@
 #include "ns_parser.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <string.h>
 
 #define CANON_MARK "ntlmscope"
 
+/* Appends s as a JSON string: runs of plain bytes at once, escapes where needed. */
 static int put_json_text(struct ns_buf *b, const char *s)
 {
     int rc = ns_buf_add(b, "\"", 1);
-    for (; *s && rc == NS_OK; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            rc = ns_buf_add(b, esc, 2);
-        } else if (c < 0x20) {
-            rc = ns_buf_printf(b, "\\u%04x", c);
-        } else {
-            rc = ns_buf_add(b, s, 1);
+    while (*s && rc == NS_OK) {
+        const char *run = s;
+        while (*s && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20) {
+            s++;
+        }
+        if (s > run) {
+            rc = ns_buf_add(b, run, (size_t)(s - run));
+        }
+        if (rc == NS_OK && *s) {
+            unsigned char c = (unsigned char)*s++;
+            char esc[8];
+            if (c == '"' || c == '\\') {
+                esc[0] = '\\';
+                esc[1] = (char)c;
+                rc = ns_buf_add(b, esc, 2);
+            } else {
+                static const char hex[] = "0123456789abcdef";
+                memcpy(esc, "\\u00", 4);
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                rc = ns_buf_add(b, esc, 6);
+            }
         }
     }
     return rc == NS_OK ? ns_buf_add(b, "\"", 1) : rc;
+}
+
+/* Appends v in decimal. */
+static int put_int(struct ns_buf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--p = '-';
+    }
+    return ns_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 int ns_event_to_json(const struct ns_event *ev, struct ns_buf *out)
@@ -35,8 +65,9 @@ int ns_event_to_json(const struct ns_event *ev, struct ns_buf *out)
         if (!ev->has[f]) {
             continue;
         }
-        rc = ns_buf_printf(out, ",\"%s\":", ns_fields[f].name);
-        if (rc != NS_OK) {
+        if ((rc = ns_buf_add(out, ",\"", 2)) != NS_OK ||
+            (rc = ns_buf_adds(out, ns_fields[f].name)) != NS_OK ||
+            (rc = ns_buf_add(out, "\":", 2)) != NS_OK) {
             break;
         }
         switch (ns_fields[f].kind) {
@@ -45,7 +76,7 @@ int ns_event_to_json(const struct ns_event *ev, struct ns_buf *out)
             rc = put_json_text(out, ev->s[f]);
             break;
         case NS_K_INT:
-            rc = ns_buf_printf(out, "%lld", (long long)ev->i[f]);
+            rc = put_int(out, ev->i[f]);
             break;
         case NS_K_BOOL:
             rc = ns_buf_adds(out, ev->i[f] ? "true" : "false");
@@ -138,4 +169,290 @@ int ns_event_from_json(const void *vobj, struct ns_event *ev, char *why, size_t 
         }
     }
     return NS_OK;
+}
+
+/* ========================================================================================== */
+/* Fast path: the exact text ns_event_to_json writes                                           */
+/* ========================================================================================== */
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t len = p[0] < 0x80             ? 1
+                 : (p[0] & 0xE0) == 0xC0 ? 2
+                 : (p[0] & 0xF0) == 0xE0 ? 3
+                 : (p[0] & 0xF8) == 0xF0 ? 4
+                                         : 0;
+    uint32_t c;
+    if (!len || len > n) {
+        return 0;
+    }
+    c = len == 1 ? p[0] : len == 2 ? p[0] & 0x1Fu : len == 3 ? p[0] & 0x0Fu : p[0] & 0x07u;
+    for (size_t k = 1; k < len; k++) {
+        if ((p[k] & 0xC0) != 0x80) {
+            return 0;
+        }
+        c = c << 6 | (p[k] & 0x3Fu);
+    }
+    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+        c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+        return 0; /* overlong, out of range or a surrogate */
+    }
+    return len;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = p[k];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) {
+            return -1;
+        }
+        v = v << 4 | (unsigned)d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Reads the string at *pp (after its opening quote) up to its closing quote. Sets *s, *len:
+ * into the text itself when it has no escape, else into tmp. Returns 0, or -1 for anything
+ * the fast path leaves to jansson (invalid UTF-8, control bytes, \u0000, lone surrogates). */
+static int fast_string(const char **pp, const char *end, struct ns_buf *tmp, const char **s,
+                       size_t *len)
+{
+    const char *p = *pp, *start = p;
+    int escaped = 0;
+    ns_buf_reset(tmp);
+    while (p < end && *p != '"') {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20) {
+            return -1;
+        }
+        if (c == '\\') {
+            unsigned u, lo;
+            char out[4];
+            size_t n = 1;
+            if (!escaped) {
+                if (ns_buf_add(tmp, start, (size_t)(p - start)) != NS_OK) {
+                    return -1;
+                }
+                escaped = 1;
+            }
+            if (p + 1 >= end) {
+                return -1;
+            }
+            switch (p[1]) {
+            case '"':
+                out[0] = '"';
+                break;
+            case '\\':
+                out[0] = '\\';
+                break;
+            case '/':
+                out[0] = '/';
+                break;
+            case 'b':
+                out[0] = '\b';
+                break;
+            case 'f':
+                out[0] = '\f';
+                break;
+            case 'n':
+                out[0] = '\n';
+                break;
+            case 'r':
+                out[0] = '\r';
+                break;
+            case 't':
+                out[0] = '\t';
+                break;
+            case 'u':
+                if (end - p < 6 || hex4(p + 2, &u) || u == 0) {
+                    return -1;
+                }
+                p += 4;
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    if (end - p < 8 || p[2] != '\\' || p[3] != 'u' || hex4(p + 4, &lo) ||
+                        lo < 0xDC00 || lo > 0xDFFF) {
+                        return -1;
+                    }
+                    u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                    p += 6;
+                } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                    return -1;
+                }
+                if (u < 0x80) {
+                    out[0] = (char)u;
+                } else if (u < 0x800) {
+                    out[0] = (char)(0xC0 | u >> 6);
+                    out[1] = (char)(0x80 | (u & 0x3F));
+                    n = 2;
+                } else if (u < 0x10000) {
+                    out[0] = (char)(0xE0 | u >> 12);
+                    out[1] = (char)(0x80 | (u >> 6 & 0x3F));
+                    out[2] = (char)(0x80 | (u & 0x3F));
+                    n = 3;
+                } else {
+                    out[0] = (char)(0xF0 | u >> 18);
+                    out[1] = (char)(0x80 | (u >> 12 & 0x3F));
+                    out[2] = (char)(0x80 | (u >> 6 & 0x3F));
+                    out[3] = (char)(0x80 | (u & 0x3F));
+                    n = 4;
+                }
+                break;
+            default:
+                return -1;
+            }
+            if (ns_buf_add(tmp, out, n) != NS_OK) {
+                return -1;
+            }
+            p += 2;
+            continue;
+        }
+        {
+            size_t n = c < 0x80 ? 1 : utf8_len((const unsigned char *)p, (size_t)(end - p));
+            if (!n) {
+                return -1;
+            }
+            if (escaped && ns_buf_add(tmp, p, n) != NS_OK) {
+                return -1;
+            }
+            p += n;
+        }
+    }
+    if (p >= end) {
+        return -1;
+    }
+    *s = escaped ? (tmp->data ? tmp->data : "") : start;
+    *len = escaped ? tmp->len : (size_t)(p - start);
+    *pp = p + 1;
+    return 0;
+}
+
+int ns_event_from_canonical_text(const char *text, size_t n, struct ns_event *ev,
+                                 struct ns_buf *tmp)
+{
+    static const char head[] = "{\"" CANON_MARK "\":1";
+    const char *p = text, *end = text + n;
+    int next = 0;
+    while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ')) {
+        end--;
+    }
+    if ((size_t)(end - p) < sizeof(head) || memcmp(p, head, sizeof(head) - 1) || end[-1] != '}') {
+        return -1;
+    }
+    p += sizeof(head) - 1;
+    end--; /* the closing brace */
+    ns_event_reset(ev);
+    while (p < end) {
+        const char *key, *s;
+        size_t klen, len;
+        int f, rc = NS_OK;
+        int64_t v;
+        if (p[0] != ',' || p + 1 >= end || p[1] != '"') {
+            return -1;
+        }
+        key = p + 2;
+        for (p = key; p < end && *p != '"' && *p != '\\'; p++) {
+        }
+        if (p + 1 >= end || *p != '"' || p[1] != ':') {
+            return -1;
+        }
+        klen = (size_t)(p - key);
+        p += 2;
+        if (next < NS_F_COUNT && strlen(ns_fields[next].name) == klen &&
+            !memcmp(ns_fields[next].name, key, klen)) {
+            f = next;
+        } else {
+            char name[64];
+            if (klen >= sizeof(name)) {
+                return -1;
+            }
+            memcpy(name, key, klen);
+            name[klen] = '\0';
+            if ((f = ns_field_by_name(name)) < 0) {
+                return -1;
+            }
+        }
+        if (ev->has[f] || ev->s[f]) {
+            return -1; /* twice: jansson names the fault */
+        }
+        next = f + 1;
+        if (*p == '"') {
+            p++;
+            if (fast_string(&p, end, tmp, &s, &len)) {
+                return -1;
+            }
+            switch (ns_fields[f].kind) {
+            case NS_K_TEXT:
+                rc = ns_event_set_text(ev, (enum ns_field)f, s, len);
+                break;
+            case NS_K_INT:
+            case NS_K_HEX:
+            case NS_K_TIME: {
+                char num[48];
+                if (len >= sizeof(num)) {
+                    return -1;
+                }
+                memcpy(num, s, len);
+                num[len] = '\0';
+                if ((ns_fields[f].kind == NS_K_TIME ? ns_parse_time(num, &v)
+                                                    : ns_parse_int(num, &v)) != NS_OK) {
+                    return -1;
+                }
+                rc = ns_event_set_int(ev, (enum ns_field)f, v);
+                break;
+            }
+            default:
+                return -1;
+            }
+        } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+            const char *d = p + (*p == '-');
+            uint64_t u = 0;
+            if (ns_fields[f].kind != NS_K_INT && ns_fields[f].kind != NS_K_HEX) {
+                return -1;
+            }
+            if (d >= end || *d < '0' || *d > '9' ||
+                (*d == '0' && d + 1 < end && d[1] >= '0' && d[1] <= '9')) {
+                return -1;
+            }
+            for (; d < end && *d >= '0' && *d <= '9'; d++) {
+                if (u > (UINT64_C(9223372036854775808) - (uint64_t)(*d - '0')) / 10) {
+                    return -1; /* past 64 bits: jansson decides */
+                }
+                u = u * 10 + (uint64_t)(*d - '0');
+            }
+            if (*p == '-') {
+                v = u == UINT64_C(9223372036854775808) ? INT64_MIN : -(int64_t)u;
+            } else if (u > INT64_MAX) {
+                return -1;
+            } else {
+                v = (int64_t)u;
+            }
+            p = d;
+            rc = ns_event_set_int(ev, (enum ns_field)f, v);
+        } else if (end - p >= 4 && !memcmp(p, "true", 4) && ns_fields[f].kind == NS_K_BOOL) {
+            p += 4;
+            rc = ns_event_set_int(ev, (enum ns_field)f, 1);
+        } else if (end - p >= 5 && !memcmp(p, "false", 5) && ns_fields[f].kind == NS_K_BOOL) {
+            p += 5;
+            rc = ns_event_set_int(ev, (enum ns_field)f, 0);
+        } else {
+            return -1; /* null (never written) or anything else: jansson reads it */
+        }
+        if (rc != NS_OK) {
+            return -1;
+        }
+    }
+    for (size_t k = 0; k < sizeof(required) / sizeof(required[0]); k++) {
+        if (!ev->has[required[k]]) {
+            return -1;
+        }
+    }
+    return 0;
 }

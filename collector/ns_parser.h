@@ -103,6 +103,12 @@ void ns_json_free(struct ns_json *j);
 /* Appends ev as one JSON object and a newline: {"ntlmscope":1, "channel": ..., ...}. Returns
  * NS_OK or NS_ETOOBIG/NS_ENOMEM. */
 int ns_event_to_json(const struct ns_event *ev, struct ns_buf *out);
+/* Reads a canonical event from the exact text ns_event_to_json writes (one object, no
+ * spaces), without building a JSON tree; tmp is scratch for unescaped text. Returns 0, or -1
+ * when the text is anything else (invalid, or valid JSON written otherwise): the caller then
+ * decodes it with jansson, which gives the same event or names the fault. */
+int ns_event_from_canonical_text(const char *text, size_t n, struct ns_event *ev,
+                                 struct ns_buf *tmp);
 /* 1 when a decoded JSON object (json_t *) is a canonical event. */
 int ns_json_is_canonical(const void *obj);
 /* Reads a canonical event from a decoded JSON object (json_t *). Returns NS_OK, or

@@ -189,6 +189,14 @@ static int on_event(void *ctx, const struct ns_event *ev)
     struct pipe_chunk *c;
     int rc;
     in->handed++;
+    if (in->held) {
+        if ((rc = put_event(in->held, ev)) != NS_OK) {
+            in->db_rc = rc;
+            return rc;
+        }
+        in->nheld++;
+        return NS_OK;
+    }
     if (!in->pipe) {
         return store_one(in, ev);
     }
@@ -201,6 +209,48 @@ static int on_event(void *ctx, const struct ns_event *ev)
         return hand_over(in);
     }
     return NS_OK;
+}
+
+int ns_ingest_hold(struct ns_ingest *in)
+{
+    if (!in->held) {
+        if (!(in->held = malloc(sizeof(*in->held)))) {
+            return NS_ENOMEM;
+        }
+        ns_buf_init(in->held, (size_t)1 << 30);
+    }
+    in->nheld = 0;
+    return NS_OK;
+}
+
+int ns_ingest_store_held(struct ns_ingest *in)
+{
+    struct ns_event ev;
+    size_t pos = 0;
+    if (!in->held) {
+        return in->db_rc;
+    }
+    ns_event_init(&ev);
+    for (uint64_t e = 0; e < in->nheld && in->db_rc == NS_OK; e++) {
+        get_event(in->held, &pos, &ev);
+        if (store_one(in, &ev) != NS_OK) {
+            break;
+        }
+    }
+    ns_event_free(&ev);
+    ns_buf_reset(in->held);
+    in->nheld = 0;
+    return in->db_rc;
+}
+
+void ns_ingest_drop_held(struct ns_ingest *in)
+{
+    if (in && in->held) {
+        ns_buf_free(in->held);
+        free(in->held);
+        in->held = NULL;
+        in->nheld = 0;
+    }
 }
 
 int ns_ingest_pipeline(struct ns_ingest *in)
@@ -292,6 +342,8 @@ void ns_ingest_init(struct ns_ingest *in, struct ns_store *st, ns_reject_fn fn, 
     in->reject_ctx = ctx;
     in->pipe = NULL;
     in->handed = 0;
+    in->held = NULL;
+    in->nheld = 0;
 }
 
 struct ns_sink ns_ingest_sink(struct ns_ingest *in)

@@ -194,15 +194,26 @@ struct ns_ingest {
     struct ns_pipeline *pipe;  /* a store thread, when started; NULL: store inline */
     uint64_t handed;           /* NTLM events handed to the store (the parsing thread's count,
                                   for progress while the store thread counts the rest) */
+    struct ns_buf *held;       /* events parsed and kept to be stored later, or NULL */
+    uint64_t nheld;            /* events in held */
 };
 
 /* Prepares an ingest into st; on_reject may be NULL. */
 void ns_ingest_init(struct ns_ingest *in, struct ns_store *st, ns_reject_fn on_reject, void *ctx);
 /* A sink that feeds this ingest (valid while *in lives). */
 struct ns_sink ns_ingest_sink(struct ns_ingest *in);
-/* Stores events on a second thread while the caller goes on parsing (two batches of events in
- * flight at most). The store is then used by that thread only, until ns_ingest_drain(). Returns
- * NS_OK, or an error (the ingest then stays inline). */
+/* Parse now, store later: events are kept (serialized, compact) instead of stored, so the
+ * parsing needs no lock on the store; ns_ingest_store_held() then stores them. Returns NS_OK
+ * or NS_ENOMEM. */
+int ns_ingest_hold(struct ns_ingest *in);
+/* Stores the held events (counted as stored or duplicate) in the store's open batch, then
+ * forgets them. Returns in->db_rc. */
+int ns_ingest_store_held(struct ns_ingest *in);
+/* Forgets the held events unstored and frees their memory. NULL-safe. */
+void ns_ingest_drop_held(struct ns_ingest *in);
+/* Stores events on a second thread while the caller goes on parsing (a ring of chunks of
+ * events in flight at most). The store is then used by that thread only, until ns_ingest_drain().
+ * Returns NS_OK, or an error (the ingest then stays inline). */
 int ns_ingest_pipeline(struct ns_ingest *in);
 /* Waits until every event handed over is stored (and counted); the store may then be used by
  * the caller again (commit, rollback). Returns in->db_rc. */

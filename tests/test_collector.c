@@ -5,6 +5,8 @@
  */
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "testutil.h"
 
 #ifndef NS_TEST_DATA
@@ -973,6 +975,113 @@ static void test_real_xml_sample(void **state)
     collect_free(c);
 }
 
+/* The two readers of a canonical event agree; returns 1 when the fast path read text. */
+static int canonical_both(const char *text, struct ns_event *fast, struct ns_event *slow)
+{
+    struct ns_buf tmp;
+    json_error_t err;
+    json_t *root;
+    char why[200];
+    int ok;
+    ns_buf_init(&tmp, 0);
+    ok = ns_event_from_canonical_text(text, strlen(text), fast, &tmp) == 0;
+    ns_buf_free(&tmp);
+    root = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    if (ok) {
+        assert_non_null(root);
+        assert_int_equal(ns_event_from_json(root, slow, why, sizeof(why)), NS_OK);
+        for (int f = 0; f < NS_F_COUNT; f++) {
+            assert_int_equal(fast->has[f], slow->has[f]);
+            assert_true(fast->i[f] == slow->i[f]);
+            assert_int_equal(!fast->s[f], !slow->s[f]);
+            if (fast->s[f]) {
+                assert_string_equal(fast->s[f], slow->s[f]);
+            }
+        }
+    }
+    json_decref(root);
+    return ok;
+}
+
+/* The server reads agents' events without building a JSON tree: whatever ns_event_to_json
+ * writes, the fast reader reads to the very event jansson gives; anything else (escapes of
+ * every kind, invalid UTF-8, duplicates, other spacing) is left to jansson. */
+static void test_canonical_fast_path(void **state)
+{
+    struct collect *c = collect_new();
+    struct ns_sink sink = collect_sink(c);
+    struct ns_event ev, fast, slow;
+    struct ns_buf out;
+    char err[256];
+    static const char *const base = "\"channel\":\"C\",\"event_id\":4020,\"time_created\":"
+                                    "\"2026-03-12T01:00:00.000000Z\",\"record_id\":7,"
+                                    "\"computer\":\"WS01\"";
+    static const struct {
+        const char *fields; /* after the head and the base fields */
+        int fast;           /* 1: the fast path reads it */
+    } texts[] = {
+        {",\"account\":\"a\\ud83d\\ude00\\u00e9\\/\\b\\f\\n\\r\\t\\\"\\\\\"", 1},
+        {",\"account\":\"\xce\x95\xf0\x9f\x98\x80\"", 1},
+        {",\"client_luid\":\"0xffffffffffffffff\",\"exec_pid\":-9223372036854775808", 1},
+        {",\"account\":\"a\\ud83d\"", 0},            /* lone surrogate */
+        {",\"account\":\"\xff\"", 0},                /* invalid UTF-8 */
+        {",\"account\":\"\xc0\xaf\"", 0},            /* overlong */
+        {",\"account\":\"a\\u0000b\"", 0},           /* NUL */
+        {",\"account\": \"a\"", 0},                  /* spacing */
+        {",\"account\":\"a\",\"account\":\"b\"", 0}, /* twice */
+        {",\"exec_pid\":1e3", 0},                    /* not an integer */
+        {",\"exec_pid\":9223372036854775808", 0},    /* past 64 bits */
+        {",\"account\":null", 0},
+        {",\"nosuchfield\":1", 0},
+        {",\"account\":12", 0}, /* a number for a text */
+    };
+    (void)state;
+    ns_event_init(&ev);
+    ns_event_init(&fast);
+    ns_event_init(&slow);
+    ns_buf_init(&out, 0);
+    /* every event the test data gives, and one with every kind of hostile text */
+    assert_int_equal(ns_parse_path(NS_SAMPLES "/ntlm-8002-real.xml", NS_FMT_AUTO, &sink, NULL, NULL,
+                                   err, sizeof(err)),
+                     NS_OK);
+    assert_int_equal(ns_parse_path(NS_TEST_DATA "/seeds-000-examples.json", NS_FMT_AUTO, &sink,
+                                   NULL, NULL, err, sizeof(err)),
+                     NS_OK);
+    assert_true(c->n >= 4);
+    for (size_t k = 0; k < c->n; k++) {
+        ns_buf_reset(&out);
+        assert_int_equal(ns_event_to_json(&c->ev[k], &out), NS_OK);
+        assert_true(canonical_both(out.data, &fast, &slow));
+    }
+    assert_int_equal(ns_event_copy(&ev, &c->ev[0]), NS_OK);
+    assert_int_equal(ns_event_set_text(&ev, NS_F_account,
+                                       "q\"b\\s/\x01\x1f\t\n<img src=x>\xf0\x9f\x98\x80",
+                                       strlen("q\"b\\s/\x01\x1f\t\n<img src=x>\xf0\x9f\x98\x80")),
+                     NS_OK);
+    assert_int_equal(ns_event_set_int(&ev, NS_F_exec_pid, INT64_MIN), NS_OK);
+    assert_int_equal(ns_event_set_int(&ev, NS_F_client_luid, -1), NS_OK);
+    ns_buf_reset(&out);
+    assert_int_equal(ns_event_to_json(&ev, &out), NS_OK);
+    assert_true(canonical_both(out.data, &fast, &slow));
+    assert_string_equal(S(&fast, NS_F_account), S(&ev, NS_F_account));
+    assert_string_equal(S(&fast, NS_F_client_luid), "0xffffffffffffffff");
+    /* hand-written texts */
+    for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
+        ns_buf_reset(&out);
+        ns_buf_printf(&out, "{\"ntlmscope\":1,%s%s}", base, texts[k].fields);
+        assert_int_equal(canonical_both(out.data, &fast, &slow), texts[k].fast);
+    }
+    ns_buf_reset(&out);
+    ns_buf_printf(&out, "{\"ntlmscope\":1,%s%s}", base, texts[0].fields);
+    assert_int_equal(canonical_both(out.data, &fast, &slow), 1);
+    assert_string_equal(S(&fast, NS_F_account), "a\xf0\x9f\x98\x80\xc3\xa9/\b\f\n\r\t\"\\");
+    ns_buf_free(&out);
+    ns_event_free(&ev);
+    ns_event_free(&fast);
+    ns_event_free(&slow);
+    collect_free(c);
+}
+
 static void test_unreadable_file(void **state)
 {
     struct collect *c = collect_new();
@@ -1009,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_evtx_samples),
         cmocka_unit_test(test_real_xml_sample),
         cmocka_unit_test(test_unreadable_file),
+        cmocka_unit_test(test_canonical_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

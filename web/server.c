@@ -60,10 +60,29 @@ struct rate_slot {
     unsigned count; /* requests in that second */
 };
 
+/* A parsed batch waiting to be stored: batches that wait together are stored in one
+ * transaction by the first of them to get the writer (group commit), each answered after
+ * that COMMIT. */
+struct pending {
+    struct ns_ingest *in; /* its events, held */
+    const char *agent;    /* its agent */
+    const char *addr;     /* its client address */
+    unsigned status;      /* 200, or 503 when the group could not be stored */
+    char err[256];        /* why not */
+    int done;             /* the group's transaction ended */
+    struct pending *next; /* the next waiting batch */
+};
+
+#define GROUP_MAX 16 /* batches stored in one transaction at most */
+
 struct server {
     const struct ns_server_config *cfg;                /* configuration */
     struct MHD_Daemon *daemon;                         /* libmicrohttpd */
-    pthread_mutex_t writer_lock;                       /* one batch at a time */
+    pthread_mutex_t writer_lock;                       /* one transaction at a time */
+    pthread_mutex_t group_lock;                        /* guards queue and leading */
+    pthread_cond_t group_done;                         /* a group's transaction ended */
+    struct pending *queue;                             /* batches waiting to be stored */
+    int leading;                                       /* a request is storing a group */
     struct ns_store *writer;                           /* the writing connection */
     pthread_mutex_t readers_lock;                      /* guards readers[] */
     struct ns_store *readers[READERS];                 /* idle read-only connections */
@@ -355,6 +374,83 @@ static void observe_latency(struct server *s, double secs)
     s->latency_n++;
 }
 
+/* Stores a group of parsed batches in one transaction (the writer is held); sets each one's
+ * status. One failure fails the group: nothing of it is stored and every batch gets 503. */
+static void store_group(struct server *s, struct pending *group)
+{
+    struct pending *p;
+    int rc = NS_OK;
+    const char *why = NULL;
+    for (p = group; p && rc == NS_OK; p = p->next) {
+        ns_store_set_agent(s->writer, p->agent);
+        if ((rc = ns_ingest_store_held(p->in)) == NS_OK) {
+            rc = ns_agent_seen(s->writer, p->agent, p->addr, now_us(), p->in->n.stored,
+                               p->in->n.duplicates);
+        }
+    }
+    ns_store_set_agent(s->writer, NULL);
+    if (rc == NS_OK) {
+        rc = ns_store_commit(s->writer);
+    }
+    if (rc != NS_OK) {
+        why = ns_store_errmsg(s->writer);
+        ns_store_rollback(s->writer);
+    }
+    for (p = group; p; p = p->next) {
+        p->status = rc == NS_OK ? 200 : 503;
+        snprintf(p->err, sizeof(p->err), "%s", why ? why : "");
+    }
+}
+
+/* Waits for the batch to be stored with whichever others wait: the first to find no group
+ * being stored stores the waiting ones (up to GROUP_MAX) under the writer lock. */
+static void store_batch(struct server *s, struct pending *me)
+{
+    pthread_mutex_lock(&s->group_lock);
+    me->next = s->queue;
+    s->queue = me;
+    while (!me->done) {
+        struct pending *group, *p, **cut;
+        struct timespec until;
+        int n = 0;
+        if (s->leading) {
+            pthread_cond_wait(&s->group_done, &s->group_lock);
+            continue;
+        }
+        /* lead: take the oldest GROUP_MAX batches (the queue is newest first) */
+        s->leading = 1;
+        for (cut = &s->queue; *cut; cut = &(*cut)->next) {
+            n++;
+        }
+        cut = &s->queue;
+        while (n > GROUP_MAX) {
+            cut = &(*cut)->next;
+            n--;
+        }
+        group = *cut;
+        *cut = NULL;
+        pthread_mutex_unlock(&s->group_lock);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += s->cfg->lock_wait;
+        if (pthread_mutex_timedlock(&s->writer_lock, &until) != 0) {
+            for (p = group; p; p = p->next) {
+                p->status = 503;
+                snprintf(p->err, sizeof(p->err), "the database is busy: retry later");
+            }
+        } else {
+            store_group(s, group);
+            pthread_mutex_unlock(&s->writer_lock);
+        }
+        pthread_mutex_lock(&s->group_lock);
+        for (p = group; p; p = p->next) {
+            p->done = 1;
+        }
+        s->leading = 0;
+        pthread_cond_broadcast(&s->group_done);
+    }
+    pthread_mutex_unlock(&s->group_lock);
+}
+
 /* Stores the body of an authenticated batch and answers. */
 static enum MHD_Result ingest(struct server *s, struct MHD_Connection *conn, struct request *rq)
 {
@@ -363,7 +459,7 @@ static enum MHD_Result ingest(struct server *s, struct MHD_Connection *conn, str
     struct reject_list rl = {json_array(), 0};
     struct ns_ingest in;
     struct ns_sink sink;
-    struct timespec until;
+    struct pending me;
     char addr[64], err[512] = "";
     int rc = NS_OK, malformed = 0;
     unsigned status = 200;
@@ -401,15 +497,14 @@ static enum MHD_Result ingest(struct server *s, struct MHD_Connection *conn, str
         errmsg = "empty batch";
         goto answer_error;
     }
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += s->cfg->lock_wait;
-    if (pthread_mutex_timedlock(&s->writer_lock, &until) != 0) {
+    /* parse first, without the writer: concurrent batches parse on every core, and a
+     * malformed one never touches the database */
+    ns_ingest_init(&in, s->writer, collect_reject, &rl);
+    if (ns_ingest_hold(&in) != NS_OK) {
         status = 503;
-        errmsg = "the database is busy: retry later";
+        errmsg = "out of memory: retry later";
         goto answer_error;
     }
-    ns_store_set_agent(s->writer, rq->agent);
-    ns_ingest_init(&in, s->writer, collect_reject, &rl);
     sink = ns_ingest_sink(&in);
     if (body->len >= 8 && !memcmp(body->data, "ElfFile", 8)) {
         rc = parse_evtx_body(body, &sink, err, sizeof(err));
@@ -427,23 +522,29 @@ static enum MHD_Result ingest(struct server *s, struct MHD_Connection *conn, str
         ns_parser_free(p);
     }
     if (in.db_rc != NS_OK || (rc != NS_OK && !malformed)) {
-        snprintf(err, sizeof(err), "%s",
-                 in.db_rc != NS_OK ? ns_store_errmsg(s->writer) : ns_rc_str(rc));
-        ns_store_rollback(s->writer);
+        snprintf(err, sizeof(err), "%s", ns_rc_str(in.db_rc != NS_OK ? in.db_rc : rc));
+        ns_ingest_drop_held(&in);
         status = in.db_rc != NS_OK ? 503 : 500;
-    } else if (malformed) {
-        ns_store_rollback(s->writer);
-        status = 400;
-    } else if ((rc = ns_agent_seen(s->writer, rq->agent, addr, now_us(), in.n.stored,
-                                   in.n.duplicates)) != NS_OK ||
-               (rc = ns_store_commit(s->writer)) != NS_OK) {
-        snprintf(err, sizeof(err), "%s", ns_store_errmsg(s->writer));
-        ns_store_rollback(s->writer);
-        status = 503;
+        goto answer;
     }
-    ns_store_set_agent(s->writer, NULL);
-    pthread_mutex_unlock(&s->writer_lock);
+    if (malformed) {
+        ns_ingest_drop_held(&in);
+        status = 400;
+        goto answer;
+    }
+    /* then store it, in one transaction with the batches that wait at the same time */
+    memset(&me, 0, sizeof(me));
+    me.in = &in;
+    me.agent = rq->agent;
+    me.addr = addr;
+    store_batch(s, &me);
+    status = me.status;
+    if (me.err[0]) {
+        snprintf(err, sizeof(err), "%s", me.err);
+    }
+    ns_ingest_drop_held(&in);
 
+answer:
     pthread_mutex_lock(&s->stats_lock);
     if (status == 200) {
         s->accepted += in.n.stored;
@@ -1108,6 +1209,8 @@ int ns_server_run(const struct ns_server_config *cfg)
     s->cfg = cfg;
     s->started = time(NULL);
     pthread_mutex_init(&s->writer_lock, NULL);
+    pthread_mutex_init(&s->group_lock, NULL);
+    pthread_cond_init(&s->group_done, NULL);
     pthread_mutex_init(&s->readers_lock, NULL);
     pthread_mutex_init(&s->stats_lock, NULL);
     pthread_mutex_init(&s->stop_lock, NULL);
@@ -1239,6 +1342,8 @@ out:
         ns_store_close(s->readers[k]);
     }
     pthread_mutex_destroy(&s->writer_lock);
+    pthread_mutex_destroy(&s->group_lock);
+    pthread_cond_destroy(&s->group_done);
     pthread_mutex_destroy(&s->readers_lock);
     pthread_mutex_destroy(&s->stats_lock);
     pthread_mutex_destroy(&s->stop_lock);
