@@ -41,8 +41,7 @@ static int range_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
     (void)argc;
     (void)argv;
     (void)err;
-    rc = sqlite3_declare_vtab(db, "CREATE TABLE x(dep, events, ntlmv1_events, first_seen, "
-                                  "last_seen, last_day, since HIDDEN, until HIDDEN)");
+    rc = sqlite3_declare_vtab(db, ns_sql_text("dep_range_columns.sql"));
     if (rc != SQLITE_OK) {
         return rc;
     }

@@ -399,6 +399,9 @@ static void store_group(struct server *s, struct pending *group)
     for (p = group; p; p = p->next) {
         p->status = rc == NS_OK ? 200 : 503;
         snprintf(p->err, sizeof(p->err), "%s", why ? why : "");
+        if (rc != NS_OK) {
+            p->in->n.stored = p->in->n.duplicates = 0; /* rolled back: nothing of it stayed */
+        }
     }
 }
 
