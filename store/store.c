@@ -45,6 +45,7 @@ static const struct {
     {6, "migrate_006_dep_totals.sql", NULL, NULL},
     {7, "migrate_007_day_totals.sql", NULL, NULL},
     {8, "migrate_008_burndown.sql", NULL, NULL},
+    {9, "migrate_009_day_index.sql", NULL, NULL},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or

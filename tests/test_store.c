@@ -308,18 +308,29 @@ static void test_rollups_match_raw_events(void **state)
         assert_int_equal(json_integer_value(json_object_get(row, "active_ntlmv1_dependencies")),
                          active_v1);
     }
-    /* a version-7 database gets the same burn-down from schema 8's migration */
+    /* a version-7 database gets the same burn-down from schema 8's migration, and the same
+     * events behind a dependency through schema 9's index */
     {
         sqlite3 *db;
-        json_t *migrated;
+        json_t *migrated, *drill, *drill_after;
         int64_t v1_days = 0, v1_days_after = 0;
+        struct ns_view_params dp;
+        ns_view_params_init(&dp);
+        dp.filter[NS_Q_ACCOUNT] = "alice";
+        dp.desc = 1;
+        dp.limit = 40;
+        dp.offset = 15;
+        drill = view(st, "events", &dp);
+        assert_int_equal(json_array_size(drill), 40);
         assert_int_equal(ns_store_close(st), NS_OK);
         assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
         v1_days = sql_int(db, "SELECT SUM(last_v1_day) FROM dep");
         assert_true(v1_days > 0);
         assert_int_equal(sqlite3_exec(db,
                                       "DROP TABLE day_active; ALTER TABLE dep DROP COLUMN "
-                                      "last_v1_day; PRAGMA user_version = 7",
+                                      "last_v1_day; DROP INDEX events_day_dep; CREATE INDEX "
+                                      "events_dep ON events (dep, time_created); "
+                                      "PRAGMA user_version = 7",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
         assert_int_equal(sqlite3_close(db), SQLITE_OK);
@@ -327,6 +338,10 @@ static void test_rollups_match_raw_events(void **state)
         migrated = view(st, "burndown", NULL);
         assert_true(json_equal(trend, migrated));
         json_decref(migrated);
+        drill_after = view(st, "events", &dp);
+        assert_true(json_equal(drill, drill_after));
+        json_decref(drill);
+        json_decref(drill_after);
         assert_int_equal(ns_store_close(st), NS_OK);
         assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
         v1_days_after = sql_int(db, "SELECT SUM(last_v1_day) FROM dep");
