@@ -8,9 +8,11 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* ========================================================================================== */
 /* Embedded SQL                                                                                */
@@ -36,16 +38,18 @@ static const struct {
     const char *file;                 /* sql/ file */
     int (*copy)(struct ns_store *st); /* then this, or NULL */
     const char *finish;               /* then this sql/ file, or NULL */
+    const char *what;                 /* what it does, told when an existing database upgrades */
 } migrations[] = {
-    {1, "schema.sql", NULL, NULL},
-    {2, "migrate_002_agents.sql", NULL, NULL},
-    {3, "migrate_003_exceptions.sql", NULL, NULL},
-    {4, "migrate_004_dep_dimension.sql", NULL, NULL},
-    {5, "migrate_005_compact_events.sql", copy_v4_events, "migrate_005_finish.sql"},
-    {6, "migrate_006_dep_totals.sql", NULL, NULL},
-    {7, "migrate_007_day_totals.sql", NULL, NULL},
-    {8, "migrate_008_burndown.sql", NULL, NULL},
-    {9, "migrate_009_day_index.sql", NULL, NULL},
+    {1, "schema.sql", NULL, NULL, "the first schema"},
+    {2, "migrate_002_agents.sql", NULL, NULL, "agents and tokens"},
+    {3, "migrate_003_exceptions.sql", NULL, NULL, "exception-list rollups"},
+    {4, "migrate_004_dep_dimension.sql", NULL, NULL, "the dependency table"},
+    {5, "migrate_005_compact_events.sql", copy_v4_events, "migrate_005_finish.sql",
+     "rewriting every event in the compact form"},
+    {6, "migrate_006_dep_totals.sql", NULL, NULL, "running totals per dependency"},
+    {7, "migrate_007_day_totals.sql", NULL, NULL, "running totals per day"},
+    {8, "migrate_008_burndown.sql", NULL, NULL, "counting the burn-down"},
+    {9, "migrate_009_day_index.sql", NULL, NULL, "rebuilding the dependency index by day"},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
@@ -410,12 +414,18 @@ static int migrate(struct ns_store *st)
     }
     for (size_t k = 0; k < sizeof(migrations) / sizeof(migrations[0]); k++) {
         char pragma[64];
+        struct timespec t0, t1;
         if (migrations[k].version <= v) {
             continue;
         }
         if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
             return ns_store_fail(st, "starting a migration");
         }
+        if (v > 0) { /* an existing database: some steps take minutes on a large one */
+            fprintf(stderr, "ntlmscope: upgrading the database to schema version %d: %s...\n",
+                    migrations[k].version, migrations[k].what);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", migrations[k].version);
         if ((rc = exec_file(st, migrations[k].file)) != NS_OK ||
             (migrations[k].copy && (rc = migrations[k].copy(st)) != NS_OK) ||
@@ -429,6 +439,11 @@ static int migrate(struct ns_store *st)
             ns_intern_clear(&st->strs);
             dep_cache_clear(&st->dep_ids);
             return rc;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (v > 0) {
+            fprintf(stderr, "ntlmscope: schema version %d done (%.1f s)\n", migrations[k].version,
+                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
         }
     }
     dep_cache_clear(&st->dep_ids); /* a copy left entries without their last days */
