@@ -24,7 +24,8 @@ x AS NOT MATERIALIZED (
         -- every day: the running totals, one read of dep ...
         SELECT p.client, p.account, p.domain, p.process, p.target, p.target_service,
                p.reason_id, p.ntlm_version, p.client_ip, p.target_ip, p.events,
-               p.ntlmv1_events, p.first_seen, p.last_seen, p.last_day
+               p.ntlmv1_events, p.first_seen, p.last_seen, p.last_day, p.akey, p.ckey, p.tkey,
+               p.pkey
         FROM dep AS p
         WHERE p.id BETWEEN 1 AND CASE WHEN (SELECT yes FROM whole) = 1
                                       THEN 9223372036854775807 ELSE 0 END
@@ -33,7 +34,8 @@ x AS NOT MATERIALIZED (
         -- ... or the range's sums
         SELECT p.client, p.account, p.domain, p.process, p.target, p.target_service,
                p.reason_id, p.ntlm_version, p.client_ip, p.target_ip, r.events,
-               r.ntlmv1_events, r.first_seen, r.last_seen, r.last_day
+               r.ntlmv1_events, r.first_seen, r.last_seen, r.last_day, p.akey, p.ckey, p.tkey,
+               p.pkey
         FROM r
         JOIN dep AS p ON p.id = r.dep
     ) AS u

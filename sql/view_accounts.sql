@@ -7,16 +7,16 @@
 -- Continues sql/dep_range.sql (r, x).
 ,
 v AS (
-    SELECT NULLIF(account, '') AS account,
-           NULLIF(domain, '') AS domain,
+    SELECT NULLIF(MIN(account), '') AS account,
+           NULLIF(MIN(domain), '') AS domain,
            SUM(events) AS events,
            SUM(ntlmv1_events) AS ntlmv1_events,
-           COUNT(DISTINCT NULLIF(client, '')) AS clients,
-           COUNT(DISTINCT NULLIF(target, '')) AS targets,
+           COUNT(DISTINCT ckey) AS clients,
+           COUNT(DISTINCT tkey) AS targets,
            MIN(first_seen) AS first_seen,
            MAX(last_seen) AS last_seen
     FROM x
-    GROUP BY x.account, x.domain
+    GROUP BY x.akey
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

@@ -7,14 +7,14 @@
 -- Continues sql/dep_range.sql (r, x).
 ,
 v AS (
-    SELECT NULLIF(client, '') AS client,
+    SELECT NULLIF(MIN(client), '') AS client,
            NULLIF(MAX(client_ip), '') AS client_ip,
            SUM(events) AS events,
-           COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
-           COUNT(DISTINCT NULLIF(target, '')) AS targets,
+           COUNT(DISTINCT akey) AS accounts,
+           COUNT(DISTINCT tkey) AS targets,
            SUM(ntlmv1_events) AS ntlmv1_events
     FROM x
-    GROUP BY x.client
+    GROUP BY x.ckey
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

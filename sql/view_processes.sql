@@ -7,13 +7,13 @@
 -- Continues sql/dep_range.sql (r, x).
 ,
 v AS (
-    SELECT NULLIF(process, '') AS process,
+    SELECT NULLIF(MIN(process), '') AS process,
            SUM(events) AS events,
-           COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
-           COUNT(DISTINCT NULLIF(client, '')) AS hosts,
+           COUNT(DISTINCT akey) AS accounts,
+           COUNT(DISTINCT ckey) AS hosts,
            SUM(ntlmv1_events) AS ntlmv1_events
     FROM x
-    GROUP BY x.process
+    GROUP BY x.pkey
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

@@ -12,19 +12,19 @@ ref AS (
     SELECT MIN(:until, CAST(strftime('%s', 'now') AS INTEGER) / 86400) AS day
 ),
 v AS (
-    SELECT target,
+    SELECT MIN(target) AS target,
            SUM(CASE WHEN last_day > (SELECT day FROM ref) - 7 THEN 1 ELSE 0 END)
                AS active_dependencies,
            COUNT(*) AS dependencies,
-           COUNT(DISTINCT NULLIF(client, '')) AS clients,
-           COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
+           COUNT(DISTINCT ckey) AS clients,
+           COUNT(DISTINCT akey) AS accounts,
            SUM(events) AS events,
            SUM(ntlmv1_events) AS ntlmv1_events,
            MAX(last_seen) AS last_seen,
            MAX(0, (SELECT day FROM ref) - MAX(last_day)) AS quiet_days
     FROM x
-    WHERE target <> ''
-    GROUP BY target
+    WHERE tkey IS NOT NULL
+    GROUP BY tkey
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

@@ -5,8 +5,8 @@
 SELECT NULLIF(x.reason_id, -1) AS reason_id,
        COALESCE(rs.reason, 'Not reported by this event type') AS reason,
        SUM(x.events) AS events,
-       COUNT(DISTINCT NULLIF(x.client, '')) AS clients,
-       COUNT(DISTINCT NULLIF(x.target, '')) AS targets,
+       COUNT(DISTINCT x.ckey) AS clients,
+       COUNT(DISTINCT x.tkey) AS targets,
        COALESCE(rs.remediation,
                 'Only client 4020/4021 events carry a reason: read them for these clients, '
                 || 'or turn on NTLM Enhanced Logging (Windows 11 24H2 / Server 2025) there')

@@ -7,15 +7,15 @@
 -- Continues sql/dep_range.sql (r, x).
 ,
 v AS (
-    SELECT NULLIF(target, '') AS target,
+    SELECT NULLIF(MIN(target), '') AS target,
            NULLIF(target_service, '') AS target_service,
            NULLIF(MAX(target_ip), '') AS target_ip,
            SUM(events) AS events,
-           COUNT(DISTINCT lower(account) || char(31) || lower(domain)) AS accounts,
-           COUNT(DISTINCT NULLIF(client, '')) AS clients,
+           COUNT(DISTINCT akey) AS accounts,
+           COUNT(DISTINCT ckey) AS clients,
            SUM(ntlmv1_events) AS ntlmv1_events
     FROM x
-    GROUP BY x.target, x.target_service
+    GROUP BY x.tkey, x.target_service
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

@@ -50,6 +50,7 @@ static const struct {
     {7, "migrate_007_day_totals.sql", NULL, NULL, "running totals per day"},
     {8, "migrate_008_burndown.sql", NULL, NULL, "counting the burn-down"},
     {9, "migrate_009_day_index.sql", NULL, NULL, "rebuilding the dependency index by day"},
+    {10, "migrate_010_group_keys.sql", NULL, NULL, "keying dependencies' names for grouping"},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
@@ -483,7 +484,8 @@ static int prepare_ingest(struct ns_store *st)
     }
     if ((rc = prepare_once(st, "day_active_add.sql", &st->add_dayactive)) != NS_OK ||
         (rc = prepare_once(st, "dep_last_days.sql", &st->dep_last_days)) != NS_OK ||
-        (rc = prepare_once(st, "dep_day_seen.sql", &st->dep_day_seen)) != NS_OK) {
+        (rc = prepare_once(st, "dep_day_seen.sql", &st->dep_day_seen)) != NS_OK ||
+        (rc = prepare_once(st, "dep_keys_set.sql", &st->dep_keys_set)) != NS_OK) {
         return rc;
     }
     return prepare_once(st, "day_total_add.sql", &st->add_daytotal);
@@ -619,6 +621,7 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->add_dayactive);
     sqlite3_finalize(st->dep_last_days);
     sqlite3_finalize(st->dep_day_seen);
+    sqlite3_finalize(st->dep_keys_set);
     sqlite3_finalize(st->str_get);
     sqlite3_finalize(st->str_add);
     for (size_t k = 0; k < NVIEWS; k++) {
@@ -718,6 +721,56 @@ static int upsert_dep(struct ns_store *st, struct dep_key *key)
     return NS_OK;
 }
 
+/* Interns name folded to lower case (ASCII, as SQL's lower()), with suffix appended when
+ * given; *id = 0 when name is empty and there is no suffix. */
+static int intern_folded(struct ns_store *st, const char *name, const char *suffix, int64_t *id)
+{
+    char buf[1024];
+    size_t n = 0;
+    *id = 0;
+    if (!*name && !suffix) {
+        return NS_OK;
+    }
+    for (const char *p = name; *p && n + 1 < sizeof(buf); p++) {
+        buf[n++] = (char)tolower((unsigned char)*p);
+    }
+    if (suffix) {
+        if (n + 1 < sizeof(buf)) {
+            buf[n++] = '\x1f';
+        }
+        for (const char *p = suffix; *p && n + 1 < sizeof(buf); p++) {
+            buf[n++] = (char)tolower((unsigned char)*p);
+        }
+    }
+    buf[n] = '\0';
+    return ns_intern(st, buf, id);
+}
+
+/* Sets the integer keys the grouping views use on a dependency just created (schema 10). */
+static int set_dep_keys(struct ns_store *st, const struct dep_key *key)
+{
+    sqlite3_stmt *s = st->dep_keys_set;
+    int64_t k[4];
+    int rc, step;
+    if ((rc = intern_folded(st, key->part[DP_ACCOUNT], key->part[DP_DOMAIN], &k[0])) != NS_OK ||
+        (rc = intern_folded(st, key->part[DP_CLIENT], NULL, &k[1])) != NS_OK ||
+        (rc = intern_folded(st, key->part[DP_TARGET], NULL, &k[2])) != NS_OK ||
+        (rc = intern_folded(st, key->part[DP_PROCESS], NULL, &k[3])) != NS_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(s, 1, key->dep_id);
+    for (int c = 0; c < 4; c++) {
+        if (k[c]) {
+            sqlite3_bind_int64(s, 2 + c, k[c]);
+        } else {
+            sqlite3_bind_null(s, 2 + c);
+        }
+    }
+    step = sqlite3_step(s);
+    sqlite3_reset(s);
+    return step == SQLITE_DONE ? NS_OK : ns_store_fail(st, "keying a dependency");
+}
+
 /* The batch's rollup row of ev's dependency on ev's day. The dependency's id comes from the
  * cache, else from table dep (created on first sight). */
 static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **out)
@@ -744,8 +797,10 @@ static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **
     dep_key_hash(&dk, &h1, &h2);
     if (!(e = dep_cache_get(&st->dep_ids, h1, h2))) {
         int64_t last = NULL_DAY, last_v1 = NULL_DAY;
+        /* (during an upgrade's copy, only the id: the later steps fill in the rest) */
         if ((rc = upsert_dep(st, &dk)) != NS_OK ||
-            (st->dep_last_days && (rc = last_days(st, dk.dep_id, &last, &last_v1)) != NS_OK)) {
+            (st->dep_last_days && (rc = last_days(st, dk.dep_id, &last, &last_v1)) != NS_OK) ||
+            (st->dep_keys_set && (rc = set_dep_keys(st, &dk)) != NS_OK)) {
             return rc;
         }
         if (!(e = dep_cache_put(&st->dep_ids, h1, h2, dk.dep_id, last, last_v1))) {

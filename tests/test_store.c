@@ -183,7 +183,9 @@ static void test_rollups_match_raw_events(void **state)
     static const int target_key[] = {0, 0, 1, 2};
     static long expect[3][3][3][3][12][2]; /* client, account, process, target, reason, v1 */
     static long expect_day[20], expect_v1_day[20], expect_warn_day[20], expect_block_day[20];
-    static uint32_t seen_days[3][3][3][3][12][2]; /* bit d: the dependency has events on day d */
+    static uint32_t seen_days[3][3][3][3][12][2];   /* bit d: the dependency has events on day d */
+    static long acc_events[3];                      /* per account key */
+    static unsigned acc_clients[3], acc_targets[3]; /* bit k: client / target key k seen */
     struct tmpdb t;
     struct ns_store *st = NULL;
     char err[256];
@@ -197,6 +199,9 @@ static void test_rollups_match_raw_events(void **state)
     (void)state;
     memset(expect, 0, sizeof(expect));
     memset(seen_days, 0, sizeof(seen_days));
+    memset(acc_events, 0, sizeof(acc_events));
+    memset(acc_clients, 0, sizeof(acc_clients));
+    memset(acc_targets, 0, sizeof(acc_targets));
     tmpdb_make(&t);
     assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
     ns_buf_init(&xml, 0);
@@ -233,6 +238,9 @@ static void test_rollups_match_raw_events(void **state)
               [g.reason][g.v1]++;
         seen_days[client_key[g.client]][account_key[g.account]][g.process][target_key[g.target]]
                  [g.reason][g.v1] |= 1u << g.day;
+        acc_events[account_key[g.account]]++;
+        acc_clients[account_key[g.account]] |= 1u << client_key[g.client];
+        acc_targets[account_key[g.account]] |= 1u << target_key[g.target];
         expect_day[g.day]++;
         expect_v1_day[g.day] += g.v1;
         expect_warn_day[g.day] += g.level == 3;
@@ -289,6 +297,24 @@ static void test_rollups_match_raw_events(void **state)
     }
     json_decref(trend);
 
+    /* accounts: one row per account whatever its case (integer keys, schema 10), with its
+     * distinct clients and targets however they were spelled */
+    trend = view(st, "accounts", NULL);
+    assert_int_equal(json_array_size(trend), 3);
+    json_array_foreach(trend, i, row)
+    {
+        const char *account = json_string_value(json_object_get(row, "account"));
+        int a;
+        assert_non_null(account);
+        a = !strcasecmp(account, "alice") ? 0 : !strcmp(account, "bob") ? 1 : 2;
+        assert_int_equal(json_integer_value(json_object_get(row, "events")), acc_events[a]);
+        assert_int_equal(json_integer_value(json_object_get(row, "clients")),
+                         __builtin_popcount(acc_clients[a]));
+        assert_int_equal(json_integer_value(json_object_get(row, "targets")),
+                         __builtin_popcount(acc_targets[a]));
+    }
+    json_decref(trend);
+
     /* the burn-down: per day, dependencies with events in the 7 days up to it */
     trend = view(st, "burndown", NULL);
     assert_int_equal(json_array_size(trend), 20);
@@ -330,7 +356,9 @@ static void test_rollups_match_raw_events(void **state)
                                       "DROP TABLE day_active; ALTER TABLE dep DROP COLUMN "
                                       "last_v1_day; DROP INDEX events_day_dep; CREATE INDEX "
                                       "events_dep ON events (dep, time_created); "
-                                      "PRAGMA user_version = 7",
+                                      "ALTER TABLE dep DROP COLUMN akey; ALTER TABLE dep DROP "
+                                      "COLUMN ckey; ALTER TABLE dep DROP COLUMN tkey; ALTER "
+                                      "TABLE dep DROP COLUMN pkey; PRAGMA user_version = 7",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
         assert_int_equal(sqlite3_close(db), SQLITE_OK);
