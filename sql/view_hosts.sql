@@ -4,15 +4,31 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
-WITH v AS (
+WITH whole AS MATERIALIZED (
+    -- 1 when the range holds every stored day
+    SELECT COALESCE((SELECT MIN(day) FROM host_daily) >= :since
+                    AND (SELECT MAX(day) FROM host_daily) <= :until, 0) AS yes
+),
+h AS (
+    -- every day: the running totals (sql/migrate_011_host_totals.sql) ...
+    SELECT computer, role, events, first_seen, last_seen
+    FROM host_total
+    WHERE (SELECT yes FROM whole) = 1
+    UNION ALL
+    -- ... or the range's days (the guard is in the bound: tested once, not per row)
+    SELECT computer, role, events, first_seen, last_seen
+    FROM host_daily
+    WHERE day BETWEEN :since
+                  AND CASE WHEN (SELECT yes FROM whole) = 0 THEN :until ELSE :since - 1 END
+),
+v AS (
     SELECT computer,
            group_concat(DISTINCT role) AS roles,
            SUM(events) AS events,
            MIN(first_seen) AS first_seen,
            MAX(last_seen) AS last_seen
-    FROM host_daily
-    WHERE day BETWEEN :since AND :until
-      AND (:computer IS NULL OR computer = :computer COLLATE NOCASE)
+    FROM h
+    WHERE (:computer IS NULL OR computer = :computer COLLATE NOCASE)
     GROUP BY computer
 )
 SELECT *, COUNT(*) OVER () AS _total

@@ -51,6 +51,7 @@ static const struct {
     {8, "migrate_008_burndown.sql", NULL, NULL, "counting the burn-down"},
     {9, "migrate_009_day_index.sql", NULL, NULL, "rebuilding the dependency index by day"},
     {10, "migrate_010_group_keys.sql", NULL, NULL, "keying dependencies' names for grouping"},
+    {11, "migrate_011_host_totals.sql", NULL, NULL, "running totals per reporting host"},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
@@ -485,7 +486,8 @@ static int prepare_ingest(struct ns_store *st)
     if ((rc = prepare_once(st, "day_active_add.sql", &st->add_dayactive)) != NS_OK ||
         (rc = prepare_once(st, "dep_last_days.sql", &st->dep_last_days)) != NS_OK ||
         (rc = prepare_once(st, "dep_day_seen.sql", &st->dep_day_seen)) != NS_OK ||
-        (rc = prepare_once(st, "dep_keys_set.sql", &st->dep_keys_set)) != NS_OK) {
+        (rc = prepare_once(st, "dep_keys_set.sql", &st->dep_keys_set)) != NS_OK ||
+        (rc = prepare_once(st, "host_total_add.sql", &st->add_hosttotal)) != NS_OK) {
         return rc;
     }
     return prepare_once(st, "day_total_add.sql", &st->add_daytotal);
@@ -622,6 +624,7 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->dep_last_days);
     sqlite3_finalize(st->dep_day_seen);
     sqlite3_finalize(st->dep_keys_set);
+    sqlite3_finalize(st->add_hosttotal);
     sqlite3_finalize(st->str_get);
     sqlite3_finalize(st->str_add);
     for (size_t k = 0; k < NVIEWS; k++) {
@@ -1281,6 +1284,16 @@ static int flush_rollups(struct ns_store *st)
         sqlite3_bind_int64(s, 6, a->last_seen);
         ok = sqlite3_step(s) == SQLITE_DONE;
         sqlite3_reset(s);
+        if (ok) { /* and the host's running totals */
+            s = st->add_hosttotal;
+            bind_text_or_empty(s, 1, a->part[0]);
+            bind_text_or_empty(s, 2, a->part[1]);
+            sqlite3_bind_int64(s, 3, a->events);
+            sqlite3_bind_int64(s, 4, a->first_seen);
+            sqlite3_bind_int64(s, 5, a->last_seen);
+            ok = sqlite3_step(s) == SQLITE_DONE;
+            sqlite3_reset(s);
+        }
         if (!ok) {
             return ns_store_fail(st, "updating host rollups");
         }
