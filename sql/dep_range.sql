@@ -10,7 +10,7 @@ WITH whole AS MATERIALIZED (
     SELECT COALESCE((SELECT MIN(day) FROM dep_daily) >= :since
                     AND (SELECT MAX(day) FROM dep_daily) <= :until, 0) AS yes
 ),
-r AS MATERIALIZED (
+r AS NOT MATERIALIZED (
     -- a partial range: each dependency's days in it, summed (store/range.c; the guard is in
     -- the bound, an empty range when every day is asked for)
     SELECT dep, events, ntlmv1_events, first_seen, last_seen, last_day

@@ -21,8 +21,12 @@ struct range_row {
 };
 
 struct range_vtab {
-    sqlite3_vtab base; /* first: SQLite's part */
-    sqlite3 *db;       /* the connection, for the scan */
+    sqlite3_vtab base;        /* first: SQLite's part */
+    sqlite3 *db;              /* the connection, for the scan */
+    struct range_row *cached; /* the last answer (a view reads its range more than once) */
+    size_t ncached;           /* its rows */
+    int64_t since, until;     /* its arguments */
+    int64_t version, changes; /* the database's data_version and this connection's changes */
 };
 
 struct range_cursor {
@@ -57,8 +61,32 @@ static int range_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
 
 static int range_disconnect(sqlite3_vtab *vt)
 {
+    free(((struct range_vtab *)vt)->cached);
     sqlite3_free(vt);
     return SQLITE_OK;
+}
+
+/* The database's data_version (moves when another connection commits), or -1. */
+static int64_t data_version(sqlite3 *db)
+{
+    sqlite3_stmt *q = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, ns_sql_text("data_version.sql"), -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        v = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    return v;
+}
+
+/* Copies n rows into a new cursor array. */
+static struct range_row *copy_rows(const struct range_row *rows, size_t n)
+{
+    struct range_row *c = malloc(n ? n * sizeof(*c) : 1);
+    if (c && n) {
+        memcpy(c, rows, n * sizeof(*c));
+    }
+    return c;
 }
 
 /* Both arguments are required, as equality constraints on the hidden columns. */
@@ -181,6 +209,24 @@ static int range_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, i
     if (argc != 2) {
         return SQLITE_ERROR;
     }
+    {
+        int64_t since = sqlite3_value_int64(argv[0]), until = sqlite3_value_int64(argv[1]);
+        int64_t version = data_version(v->db), changes = sqlite3_total_changes64(v->db);
+        if (v->cached && version >= 0 && since == v->since && until == v->until &&
+            version == v->version && changes == v->changes) {
+            if (!(c->rows = copy_rows(v->cached, v->ncached))) {
+                return SQLITE_NOMEM;
+            }
+            c->n = v->ncached;
+            return SQLITE_OK;
+        }
+        free(v->cached);
+        v->cached = NULL;
+        v->since = since;
+        v->until = until;
+        v->version = version;
+        v->changes = changes;
+    }
     rc = sqlite3_prepare_v2(v->db, ns_sql_text("dep_max_id.sql"), -1, &q, NULL);
     if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
         max_id = sqlite3_column_int64(q, 0);
@@ -247,6 +293,9 @@ static int range_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, i
     }
     c->rows = t;
     c->n = n;
+    if (v->version >= 0 && (v->cached = copy_rows(t, n))) { /* kept for the next read */
+        v->ncached = n;
+    }
     return SQLITE_OK;
 }
 
