@@ -100,6 +100,7 @@ static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev)
     const char *d = b->data;
     size_t at = *pos;
     memset(ev->s, 0, sizeof(ev->s));
+    memset(ev->i, 0, sizeof(ev->i)); /* as ns_event_reset: nothing of the previous event */
     memset(ev->has, 0, sizeof(ev->has));
     while ((unsigned char)d[at] != PIPE_END) {
         int f = (unsigned char)d[at], flags = (unsigned char)d[at + 1];
@@ -108,8 +109,6 @@ static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev)
             ev->has[f] = 1;
             memcpy(&ev->i[f], d + at, sizeof(ev->i[f]));
             at += sizeof(ev->i[f]);
-        } else {
-            ev->i[f] = 0;
         }
         if (flags & 2) {
             uint32_t len;

@@ -698,7 +698,7 @@ static int last_days(struct ns_store *st, int64_t dep, int64_t *last, int64_t *l
 }
 
 /* Finds or creates the dependency of key (its parts and reason); sets key->dep_id. The
- * addresses are left as stored: the batch writes them with the totals. */
+ * batch writes its addresses with the totals. */
 static int upsert_dep(struct ns_store *st, struct dep_key *key)
 {
     sqlite3_stmt *s = st->upsert_dep;
@@ -709,8 +709,6 @@ static int upsert_dep(struct ns_store *st, struct dep_key *key)
     }
     sqlite3_bind_int64(s, 7, key->reason_id);
     bind_text_or_empty(s, 8, key->part[DP_NTLM_VERSION]);
-    bind_text_or_empty(s, 9, "");
-    bind_text_or_empty(s, 10, "");
     step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
         id = sqlite3_column_int64(s, 0);
