@@ -480,7 +480,10 @@ static int prepare_ingest(struct ns_store *st)
         (rc = prepare_once(st, "dep_day_upsert.sql", &st->upsert_depday)) != NS_OK) {
         return rc;
     }
-    if ((rc = prepare_once(st, "dep_total_add.sql", &st->add_deptotal)) != NS_OK) {
+    if ((rc = prepare_once(st, "dep_total_add.sql", &st->add_deptotal)) != NS_OK ||
+        (rc = prepare_once(st, "dep_day_insert.sql", &st->insert_depday)) != NS_OK ||
+        (rc = prepare_once(st, "dep_day_add.sql", &st->add_depday)) != NS_OK ||
+        (rc = prepare_once(st, "data_version.sql", &st->data_version)) != NS_OK) {
         return rc;
     }
     if ((rc = prepare_once(st, "day_active_add.sql", &st->add_dayactive)) != NS_OK ||
@@ -554,6 +557,7 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
     ns_arena_init(&st->strs.text, (size_t)32 << 20);
     ns_buf_init(&st->packed, (size_t)4 << 20);
     st->last_total = -1;
+    st->seen_version = -1;
     if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open the database: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -618,6 +622,9 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->upsert_host);
     sqlite3_finalize(st->upsert_exc);
     sqlite3_finalize(st->upsert_depday);
+    sqlite3_finalize(st->insert_depday);
+    sqlite3_finalize(st->add_depday);
+    sqlite3_finalize(st->data_version);
     sqlite3_finalize(st->add_deptotal);
     sqlite3_finalize(st->add_daytotal);
     sqlite3_finalize(st->add_dayactive);
@@ -934,6 +941,33 @@ static int store_event(struct ns_store *st, const struct ns_event *ev, const cha
     return rc;
 }
 
+/* Opens a batch's transaction. When another connection has written since this one's last
+ * batch (a server and an ingest on the same file), the dependencies' cached last days may
+ * be behind the table: the cache starts again. */
+static int begin_batch(struct ns_store *st)
+{
+    sqlite3_stmt *q = st->data_version;
+    int64_t version = -1;
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        return ns_store_fail(st, "starting a batch");
+    }
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        version = sqlite3_column_int64(q, 0);
+    }
+    if (sqlite3_reset(q) != SQLITE_OK || version < 0) {
+        ns_store_fail(st, "starting a batch");
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return NS_EDB;
+    }
+    if (version != st->seen_version) {
+        dep_cache_clear(&st->dep_ids);
+        st->seen_version = version;
+    }
+    st->in_batch = 1;
+    st->batch_events = 0;
+    return NS_OK;
+}
+
 int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
 {
     int rc;
@@ -943,11 +977,9 @@ int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
         return NS_EDB;
     }
     if (!st->in_batch) {
-        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-            return ns_store_fail(st, "starting a batch");
+        if ((rc = begin_batch(st)) != NS_OK) {
+            return rc;
         }
-        st->in_batch = 1;
-        st->batch_events = 0;
     }
     rc = store_event(st, ev, st->agent, 1, duplicate);
     if (rc == NS_OK && !*duplicate) {
@@ -1171,132 +1203,280 @@ static int burndown_add(struct ns_store *st, struct day_sum *days, int *ndays, i
     return NS_OK;
 }
 
-static int flush_rollups(struct ns_store *st)
+/* Orders the batch's dependency rows as dep_daily's key (day, dependency): each statement
+ * of the flush lands next to the previous one. */
+static int by_day_dep(const void *x, const void *y)
 {
-    struct day_sum days[DAY_SUMS];
-    int ndays = 0, rc;
-    for (size_t k = 0; k < st->deps.cap; k++) {
-        struct agg *a = &st->deps.slots[k];
-        struct dep_slot *e;
-        sqlite3_stmt *d = st->upsert_depday;
-        int step, new_day, new_v1;
-        if (!a->hash || !a->events) {
-            continue; /* only duplicates */
+    const struct agg *a = *(const struct agg *const *)x, *b = *(const struct agg *const *)y;
+    if (a->day != b->day) {
+        return a->day < b->day ? -1 : 1;
+    }
+    return (a->dep_id > b->dep_id) - (a->dep_id < b->dep_id);
+}
+
+/* Writes a dependency row's counters of its day into dep_daily. When the id cache knows the
+ * dependency's last days and the row's day is not before them, whether the stored row and
+ * its first NTLMv1 event of the day are new follows from them: a plain INSERT or UPDATE.
+ * Otherwise (an older day, or a dependency the cache has forgotten) the upsert says.
+ * *new_day, *new_v1: the row, or its NTLMv1 events, are new on that day. */
+static int depday_write(struct ns_store *st, const struct agg *a, const struct dep_slot *e,
+                        int *new_day, int *new_v1)
+{
+    sqlite3_stmt *d;
+    int step, known = e && (e->last_day == NULL_DAY || a->day >= e->last_day) &&
+                      (!a->ntlmv1 || e->last_v1_day == NULL_DAY || a->day >= e->last_v1_day);
+    if (known) {
+        *new_day = e->last_day == NULL_DAY || a->day > e->last_day;
+        *new_v1 = a->ntlmv1 > 0 && (e->last_v1_day == NULL_DAY || a->day > e->last_v1_day);
+        d = *new_day ? st->insert_depday : st->add_depday;
+    } else {
+        d = st->upsert_depday;
+    }
+    sqlite3_bind_int64(d, 1, a->day);
+    sqlite3_bind_int64(d, 2, a->dep_id);
+    sqlite3_bind_int64(d, 3, a->events);
+    sqlite3_bind_int64(d, 4, a->ntlmv1);
+    sqlite3_bind_int64(d, 5, a->warnings);
+    sqlite3_bind_int64(d, 6, a->blocked);
+    sqlite3_bind_int64(d, 7, a->first_seen);
+    sqlite3_bind_int64(d, 8, a->last_seen);
+    step = sqlite3_step(d);
+    if (known) {
+        /* an UPDATE that found no row: the cache and the table disagree */
+        if (step == SQLITE_DONE && sqlite3_changes(st->db) != 1) {
+            step = SQLITE_CORRUPT;
         }
-        /* its counters of the day */
-        sqlite3_bind_int64(d, 1, a->day);
-        sqlite3_bind_int64(d, 2, a->dep_id);
-        sqlite3_bind_int64(d, 3, a->events);
-        sqlite3_bind_int64(d, 4, a->ntlmv1);
-        sqlite3_bind_int64(d, 5, a->warnings);
-        sqlite3_bind_int64(d, 6, a->blocked);
-        sqlite3_bind_int64(d, 7, a->first_seen);
-        sqlite3_bind_int64(d, 8, a->last_seen);
-        step = sqlite3_step(d);
-        new_day = step == SQLITE_ROW && sqlite3_column_int(d, 0);
-        new_v1 = step == SQLITE_ROW && sqlite3_column_int(d, 1);
+    } else {
+        *new_day = step == SQLITE_ROW && sqlite3_column_int(d, 0);
+        *new_v1 = step == SQLITE_ROW && sqlite3_column_int(d, 1);
         if (step == SQLITE_ROW) {
             step = sqlite3_step(d);
         }
-        sqlite3_reset(d);
-        if (step != SQLITE_DONE) {
-            return ns_store_fail(st, "updating dependency rollups");
-        }
-        /* the burn-down, before the totals move the dependency's last days (the id cache
-         * follows them; a dependency it has forgotten is read back) */
-        e = dep_cache_get(&st->dep_ids, a->dep_h1, a->dep_h2);
-        if (e && e->id != a->dep_id) {
-            e = NULL;
-        }
-        if (new_day || new_v1) {
-            int64_t last = e ? e->last_day : NULL_DAY, last_v1 = e ? e->last_v1_day : NULL_DAY;
-            if ((!e && (rc = last_days(st, a->dep_id, &last, &last_v1)) != NS_OK) ||
-                (new_day &&
-                 (rc = burndown_add(st, days, &ndays, a->dep_id, a->day, last, 0)) != NS_OK) ||
-                (new_v1 &&
-                 (rc = burndown_add(st, days, &ndays, a->dep_id, a->day, last_v1, 1)) != NS_OK)) {
-                return rc;
-            }
-        }
-        /* and its running totals */
-        d = st->add_deptotal;
-        sqlite3_bind_int64(d, 1, a->dep_id);
-        sqlite3_bind_int64(d, 2, a->events);
-        sqlite3_bind_int64(d, 3, a->ntlmv1);
-        sqlite3_bind_int64(d, 4, a->first_seen);
-        sqlite3_bind_int64(d, 5, a->last_seen);
-        sqlite3_bind_int64(d, 6, a->day);
-        bind_text_or_empty(d, 7, a->part[AGG_CLIENT_IP]); /* '' keeps the stored address */
-        bind_text_or_empty(d, 8, a->part[AGG_TARGET_IP]);
-        step = sqlite3_step(d);
-        sqlite3_reset(d);
-        if (step != SQLITE_DONE) {
-            return ns_store_fail(st, "updating dependency totals");
-        }
-        if (e) {
-            e->last_day = a->day > e->last_day ? a->day : e->last_day;
-            if (a->ntlmv1 > 0 && a->day > e->last_v1_day) {
-                e->last_v1_day = a->day;
-            }
-        }
-        /* and the day's (summed here: a batch spans few days) */
-        if ((rc = day_sum(st, days, &ndays, a)) != NS_OK) {
+    }
+    sqlite3_reset(d);
+    return step == SQLITE_DONE ? NS_OK : ns_store_fail(st, "updating dependency rollups");
+}
+
+/* Writes one dependency row of the batch: its day, the burn-down, its totals, the day's sums. */
+static int flush_dep(struct ns_store *st, const struct agg *a, struct day_sum *days, int *ndays)
+{
+    struct dep_slot *e;
+    sqlite3_stmt *d;
+    int rc, step, new_day = 0, new_v1 = 0;
+    /* the cached entry (the id cache follows the last days the totals move; a dependency it
+     * has forgotten is read back) */
+    e = dep_cache_get(&st->dep_ids, a->dep_h1, a->dep_h2);
+    if (e && e->id != a->dep_id) {
+        e = NULL;
+    }
+    /* its counters of the day */
+    if ((rc = depday_write(st, a, e, &new_day, &new_v1)) != NS_OK) {
+        return rc;
+    }
+    /* the burn-down, before the totals move the dependency's last days */
+    if (new_day || new_v1) {
+        int64_t last = e ? e->last_day : NULL_DAY, last_v1 = e ? e->last_v1_day : NULL_DAY;
+        if ((!e && (rc = last_days(st, a->dep_id, &last, &last_v1)) != NS_OK) ||
+            (new_day &&
+             (rc = burndown_add(st, days, ndays, a->dep_id, a->day, last, 0)) != NS_OK) ||
+            (new_v1 &&
+             (rc = burndown_add(st, days, ndays, a->dep_id, a->day, last_v1, 1)) != NS_OK)) {
             return rc;
         }
     }
-    if ((rc = day_sums_flush(st, days, &ndays)) != NS_OK) {
+    /* and its running totals */
+    d = st->add_deptotal;
+    sqlite3_bind_int64(d, 1, a->dep_id);
+    sqlite3_bind_int64(d, 2, a->events);
+    sqlite3_bind_int64(d, 3, a->ntlmv1);
+    sqlite3_bind_int64(d, 4, a->first_seen);
+    sqlite3_bind_int64(d, 5, a->last_seen);
+    sqlite3_bind_int64(d, 6, a->day);
+    bind_text_or_empty(d, 7, a->part[AGG_CLIENT_IP]); /* '' keeps the stored address */
+    bind_text_or_empty(d, 8, a->part[AGG_TARGET_IP]);
+    step = sqlite3_step(d);
+    sqlite3_reset(d);
+    if (step != SQLITE_DONE) {
+        return ns_store_fail(st, "updating dependency totals");
+    }
+    if (e) {
+        e->last_day = a->day > e->last_day ? a->day : e->last_day;
+        if (a->ntlmv1 > 0 && a->day > e->last_v1_day) {
+            e->last_v1_day = a->day;
+        }
+    }
+    /* and the day's (summed here: a batch spans few days) */
+    if ((rc = day_sum(st, days, ndays, a)) != NS_OK) {
         return rc;
     }
-    for (size_t k = 0; k < st->excs.cap; k++) {
-        const struct agg *a = &st->excs.slots[k];
-        sqlite3_stmt *s = st->upsert_exc;
-        int ok;
-        if (!a->hash) {
-            continue;
-        }
-        sqlite3_bind_int64(s, 1, a->day);
-        for (int p = 0; p < 5; p++) {
-            bind_text_or_empty(s, 2 + p, a->part[p]);
-        }
-        sqlite3_bind_int64(s, 7, a->events);
-        sqlite3_bind_int64(s, 8, a->first_seen);
-        sqlite3_bind_int64(s, 9, a->last_seen);
-        ok = sqlite3_step(s) == SQLITE_DONE;
-        sqlite3_reset(s);
-        if (!ok) {
-            return ns_store_fail(st, "updating exception-list rollups");
-        }
-    }
-    for (size_t k = 0; k < st->hosts.cap; k++) {
-        const struct agg *a = &st->hosts.slots[k];
-        sqlite3_stmt *s = st->upsert_host;
-        int ok;
-        if (!a->hash) {
-            continue;
-        }
-        sqlite3_bind_int64(s, 1, a->day);
-        bind_text_or_empty(s, 2, a->part[0]);
-        bind_text_or_empty(s, 3, a->part[1]);
-        sqlite3_bind_int64(s, 4, a->events);
-        sqlite3_bind_int64(s, 5, a->first_seen);
-        sqlite3_bind_int64(s, 6, a->last_seen);
-        ok = sqlite3_step(s) == SQLITE_DONE;
-        sqlite3_reset(s);
-        if (ok) { /* and the host's running totals */
-            s = st->add_hosttotal;
-            bind_text_or_empty(s, 1, a->part[0]);
-            bind_text_or_empty(s, 2, a->part[1]);
-            sqlite3_bind_int64(s, 3, a->events);
-            sqlite3_bind_int64(s, 4, a->first_seen);
-            sqlite3_bind_int64(s, 5, a->last_seen);
-            ok = sqlite3_step(s) == SQLITE_DONE;
-            sqlite3_reset(s);
-        }
-        if (!ok) {
-            return ns_store_fail(st, "updating host rollups");
-        }
-    }
     return NS_OK;
+}
+
+/* The rows of a batch's table in the order of cmp (NULL when out of memory; *n rows). */
+static struct agg **agg_sorted(const struct agg_table *t, int (*cmp)(const void *, const void *),
+                               size_t *n)
+{
+    struct agg **order = malloc((t->used ? t->used : 1) * sizeof(*order));
+    *n = 0;
+    if (!order) {
+        return NULL;
+    }
+    for (size_t k = 0; k < t->cap; k++) {
+        if (t->slots[k].hash && t->slots[k].events) { /* (a dependency's: else only duplicates) */
+            order[(*n)++] = &t->slots[k];
+        }
+    }
+    qsort(order, *n, sizeof(*order), cmp);
+    return order;
+}
+
+/* Exception-list rows as exc_daily's key: day, then the texts without case (kind is always
+ * lower case). */
+static int by_exc_key(const void *x, const void *y)
+{
+    const struct agg *a = *(const struct agg *const *)x, *b = *(const struct agg *const *)y;
+    int c = 0;
+    if (a->day != b->day) {
+        return a->day < b->day ? -1 : 1;
+    }
+    for (int k = 0; k < 5 && !c; k++) {
+        c = strcasecmp(a->part[k], b->part[k]);
+    }
+    return c;
+}
+
+/* Host rows by computer and role (host_total's key), then day. */
+static int by_host(const void *x, const void *y)
+{
+    const struct agg *a = *(const struct agg *const *)x, *b = *(const struct agg *const *)y;
+    int c = strcmp(a->part[0], b->part[0]);
+    if (!c) {
+        c = strcmp(a->part[1], b->part[1]);
+    }
+    return c ? c : (a->day > b->day) - (a->day < b->day);
+}
+
+/* Host rows as host_daily's key: day, computer, role. */
+static int by_day_host(const void *x, const void *y)
+{
+    const struct agg *a = *(const struct agg *const *)x, *b = *(const struct agg *const *)y;
+    if (a->day != b->day) {
+        return a->day < b->day ? -1 : 1;
+    }
+    return by_host(x, y);
+}
+
+static int flush_exc(struct ns_store *st, const struct agg *a)
+{
+    sqlite3_stmt *s = st->upsert_exc;
+    int ok;
+    sqlite3_bind_int64(s, 1, a->day);
+    for (int p = 0; p < 5; p++) {
+        bind_text_or_empty(s, 2 + p, a->part[p]);
+    }
+    sqlite3_bind_int64(s, 7, a->events);
+    sqlite3_bind_int64(s, 8, a->first_seen);
+    sqlite3_bind_int64(s, 9, a->last_seen);
+    ok = sqlite3_step(s) == SQLITE_DONE;
+    sqlite3_reset(s);
+    return ok ? NS_OK : ns_store_fail(st, "updating exception-list rollups");
+}
+
+static int flush_host_day(struct ns_store *st, const struct agg *a)
+{
+    sqlite3_stmt *s = st->upsert_host;
+    int ok;
+    sqlite3_bind_int64(s, 1, a->day);
+    bind_text_or_empty(s, 2, a->part[0]);
+    bind_text_or_empty(s, 3, a->part[1]);
+    sqlite3_bind_int64(s, 4, a->events);
+    sqlite3_bind_int64(s, 5, a->first_seen);
+    sqlite3_bind_int64(s, 6, a->last_seen);
+    ok = sqlite3_step(s) == SQLITE_DONE;
+    sqlite3_reset(s);
+    return ok ? NS_OK : ns_store_fail(st, "updating host rollups");
+}
+
+/* Adds the batch's rows of one host and role, rows[0..n), to its running totals. */
+static int flush_host_total(struct ns_store *st, struct agg *const *rows, size_t n)
+{
+    sqlite3_stmt *s = st->add_hosttotal;
+    int64_t events = 0, first = INT64_MAX, last = INT64_MIN;
+    int ok;
+    for (size_t k = 0; k < n; k++) {
+        events += rows[k]->events;
+        first = rows[k]->first_seen < first ? rows[k]->first_seen : first;
+        last = rows[k]->last_seen > last ? rows[k]->last_seen : last;
+    }
+    bind_text_or_empty(s, 1, rows[0]->part[0]);
+    bind_text_or_empty(s, 2, rows[0]->part[1]);
+    sqlite3_bind_int64(s, 3, events);
+    sqlite3_bind_int64(s, 4, first);
+    sqlite3_bind_int64(s, 5, last);
+    ok = sqlite3_step(s) == SQLITE_DONE;
+    sqlite3_reset(s);
+    return ok ? NS_OK : ns_store_fail(st, "updating host totals");
+}
+
+/* Writes the batch's day sums, exception-list and host rows, each in its table's key order. */
+static int flush_rest(struct ns_store *st, struct day_sum *days, int *ndays)
+{
+    struct agg **order;
+    size_t n;
+    int rc;
+    if ((rc = day_sums_flush(st, days, ndays)) != NS_OK) {
+        return rc;
+    }
+    if (!(order = agg_sorted(&st->excs, by_exc_key, &n))) {
+        goto nomem;
+    }
+    for (size_t k = 0; k < n && rc == NS_OK; k++) {
+        rc = flush_exc(st, order[k]);
+    }
+    free(order);
+    if (rc != NS_OK) {
+        return rc;
+    }
+    if (!(order = agg_sorted(&st->hosts, by_day_host, &n))) {
+        goto nomem;
+    }
+    for (size_t k = 0; k < n && rc == NS_OK; k++) {
+        rc = flush_host_day(st, order[k]);
+    }
+    /* the totals: one statement per host and role, whatever the days the batch spans */
+    qsort(order, n, sizeof(*order), by_host);
+    for (size_t k = 0, run; k < n && rc == NS_OK; k += run) {
+        for (run = 1; k + run < n && !strcmp(order[k]->part[0], order[k + run]->part[0]) &&
+                      !strcmp(order[k]->part[1], order[k + run]->part[1]);
+             run++) {
+        }
+        rc = flush_host_total(st, order + k, run);
+    }
+    free(order);
+    return rc;
+nomem:
+    snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
+    return NS_ENOMEM;
+}
+
+static int flush_rollups(struct ns_store *st)
+{
+    struct day_sum days[DAY_SUMS];
+    struct agg **order;
+    size_t n;
+    int ndays = 0, rc = NS_OK;
+    if (!(order = agg_sorted(&st->deps, by_day_dep, &n))) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
+        return NS_ENOMEM;
+    }
+    for (size_t k = 0; k < n && rc == NS_OK; k++) {
+        rc = flush_dep(st, order[k], days, &ndays);
+    }
+    free(order);
+    if (rc != NS_OK) {
+        return rc;
+    }
+    return flush_rest(st, days, &ndays);
 }
 
 static void batch_clear(struct ns_store *st)
@@ -1517,6 +1697,7 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
         bind_named_text(s, ":q", NULL);
     }
     st->last_total = -1;
+    st->seen_version = -1;
     /* columns whose name starts with '_' are for the store (_total), never shown */
     ncol = 0;
     for (int c = 0; c < sqlite3_column_count(s) && ncol < VIEW_MAX_COLS; c++) {

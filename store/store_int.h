@@ -59,6 +59,9 @@ struct ns_store {
     sqlite3_stmt *upsert_host;           /* sql/host_upsert.sql */
     sqlite3_stmt *upsert_exc;            /* sql/exc_upsert.sql */
     sqlite3_stmt *upsert_depday;         /* sql/dep_day_upsert.sql */
+    sqlite3_stmt *insert_depday;         /* sql/dep_day_insert.sql */
+    sqlite3_stmt *add_depday;            /* sql/dep_day_add.sql */
+    sqlite3_stmt *data_version;          /* sql/data_version.sql */
     sqlite3_stmt *add_deptotal;          /* sql/dep_total_add.sql */
     sqlite3_stmt *add_daytotal;          /* sql/day_total_add.sql */
     sqlite3_stmt *add_dayactive;         /* sql/day_active_add.sql */
@@ -78,6 +81,7 @@ struct ns_store {
     int in_batch;                        /* a transaction is open */
     int batch_events;                    /* events added to the open batch */
     struct dep_cache dep_ids;            /* dependency ids by key */
+    int64_t seen_version;                /* data_version when the cache was last valid */
     struct agg_table deps;               /* dependency rollups of the batch, by id and day */
     struct agg_table hosts;              /* host rollups of the batch */
     struct agg_table excs;               /* exception-list rollups of the batch */

@@ -712,6 +712,88 @@ static void test_dependency_ids_across_batches(void **state)
     tmpdb_remove(&t);
 }
 
+/* Every rollup table of two databases holds the same rows (the dependencies' addresses
+ * aside: the latest one depends on which batch came last). */
+static void assert_same_rollups(const char *a, const char *b)
+{
+    static const char *const tables[] = {
+        "dep_daily", "day_total", "day_active", "exc_daily", "host_daily", "host_total",
+        "(SELECT id, client, account, domain, process, target, target_service, reason_id, "
+        "ntlm_version, events, ntlmv1_events, first_seen, last_seen, last_day, last_v1_day "
+        "FROM %s)"};
+    sqlite3 *db;
+    char sql[2048], attach[300];
+    assert_int_equal(sqlite3_open(a, &db), SQLITE_OK);
+    snprintf(attach, sizeof(attach), "ATTACH '%s' AS b", b);
+    assert_int_equal(sqlite3_exec(db, attach, NULL, NULL, NULL), SQLITE_OK);
+    for (size_t k = 0; k < sizeof(tables) / sizeof(tables[0]); k++) {
+        char ta[300], tb[300];
+        if (strchr(tables[k], '%')) {
+            snprintf(ta, sizeof(ta), tables[k], "main.dep");
+            snprintf(tb, sizeof(tb), tables[k], "b.dep");
+        } else {
+            snprintf(ta, sizeof(ta), "main.%s", tables[k]);
+            snprintf(tb, sizeof(tb), "b.%s", tables[k]);
+        }
+        snprintf(sql, sizeof(sql),
+                 "SELECT (SELECT count(*) FROM (SELECT * FROM %s EXCEPT SELECT * FROM %s)) + "
+                 "(SELECT count(*) FROM (SELECT * FROM %s EXCEPT SELECT * FROM %s)) + "
+                 "((SELECT count(*) FROM %s) <> (SELECT count(*) FROM %s))",
+                 ta, tb, tb, ta, ta, tb);
+        if (sql_int(db, sql) != 0) {
+            fail_msg("%s differs", tables[k]);
+        }
+    }
+    assert_true(sql_int(db, "SELECT count(*) FROM main.dep_daily") > 10);
+    sqlite3_close(db);
+}
+
+/* Two writers on one database (a server and an `ingest`, say) take turns: each one's cached
+ * dependency days go stale when the other commits, and the rollups must still equal those
+ * of a single writer storing the same batches. */
+static void test_two_writers(void **state)
+{
+    static const char *const accounts[] = {"alice", "bob", "carol"};
+    struct tmpdb t1, t2;
+    struct ns_store *w[2] = {NULL, NULL}, *one = NULL;
+    struct ns_buf part[12];
+    char err[256];
+    (void)state;
+    tmpdb_make(&t1);
+    tmpdb_make(&t2);
+    /* batches going forward in time, each day seen by both writers, some with NTLMv1 */
+    for (int b = 0; b < 12; b++) {
+        ns_buf_init(&part[b], 0);
+        for (int k = 0; k < 30; k++) {
+            char when[40];
+            int rec = b * 100 + k + 1, day = 1 + b / 2 + (k % 3 == 0);
+            snprintf(when, sizeof(when), "2026-05-%02dT%02d:00:%02dZ", day, b, k);
+            xml_event(&part[b], NTLM_PROV, NTLM_CH, (k % 4) ? 4022 : 4025, "FS01", rec, when,
+                      "Username", accounts[k % 3], "RemoteClientMachine",
+                      (k % 5) ? "WS01" : "WS02", "NtlmVersion", (k % 7) ? "NTLMv2" : "NTLMv1",
+                      NULL);
+        }
+    }
+    assert_int_equal(ns_store_open(&w[0], t1.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_store_open(&w[1], t1.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_store_open(&one, t2.path, err, sizeof(err)), NS_OK);
+    for (int b = 0; b < 12; b++) {
+        /* writers alternate by two: a writer's next batch finds the other's days */
+        assert_int_equal(ingest_buf(w[(b / 2) % 2], NS_FMT_XML, part[b].data, part[b].len).stored,
+                         30);
+        assert_int_equal(ingest_buf(one, NS_FMT_XML, part[b].data, part[b].len).stored, 30);
+    }
+    assert_int_equal(ns_store_close(w[0]), NS_OK);
+    assert_int_equal(ns_store_close(w[1]), NS_OK);
+    assert_int_equal(ns_store_close(one), NS_OK);
+    assert_same_rollups(t1.path, t2.path);
+    for (int b = 0; b < 12; b++) {
+        ns_buf_free(&part[b]);
+    }
+    tmpdb_remove(&t1);
+    tmpdb_remove(&t2);
+}
+
 /* The views over a partial range sum each dependency's days (ns_dep_range, store/range.c)
  * the same whether ids are dense (an array) or sparse (a hash table), and equal the events. */
 static void test_partial_range_sums(void **state)
@@ -1149,6 +1231,7 @@ int main(void)
         cmocka_unit_test(test_ingest_pipeline),
         cmocka_unit_test(test_dependency_ids_across_batches),
         cmocka_unit_test(test_partial_range_sums),
+        cmocka_unit_test(test_two_writers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
