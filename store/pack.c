@@ -165,7 +165,7 @@ int ns_intern(struct ns_store *st, const char *s, int64_t *id)
 /* Packing                                                                                     */
 /* ========================================================================================== */
 
-static int put_varint(struct ns_buf *b, uint64_t v)
+int ns_put_varint(struct ns_buf *b, uint64_t v)
 {
     unsigned char tmp[10];
     size_t n = 0;
@@ -180,12 +180,12 @@ static int put_varint(struct ns_buf *b, uint64_t v)
     return ns_buf_add(b, tmp, n);
 }
 
-static uint64_t zigzag(int64_t v)
+uint64_t ns_zigzag(int64_t v)
 {
     return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
 
-static int64_t unzigzag(uint64_t v)
+int64_t ns_unzigzag(uint64_t v)
 {
     return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
@@ -207,21 +207,21 @@ int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *ag
         case NS_K_TEXT:
             if (inline_text(f)) {
                 size_t n = strlen(ev->s[f]);
-                if ((rc = put_varint(out, n)) == NS_OK) {
+                if ((rc = ns_put_varint(out, n)) == NS_OK) {
                     rc = ns_buf_add(out, ev->s[f], n);
                 }
             } else {
                 int64_t id;
                 if ((rc = ns_intern(st, ev->s[f], &id)) == NS_OK) {
-                    rc = put_varint(out, (uint64_t)id);
+                    rc = ns_put_varint(out, (uint64_t)id);
                 }
             }
             break;
         case NS_K_HEX:
-            rc = put_varint(out, (uint64_t)ev->i[f]);
+            rc = ns_put_varint(out, (uint64_t)ev->i[f]);
             break;
         default:
-            rc = put_varint(out, zigzag(ev->i[f]));
+            rc = ns_put_varint(out, ns_zigzag(ev->i[f]));
             break;
         }
     }
@@ -229,7 +229,7 @@ int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *ag
         unsigned char tag = NS_PACK_AGENT;
         int64_t id;
         if ((rc = ns_buf_add(out, &tag, 1)) == NS_OK && (rc = ns_intern(st, agent, &id)) == NS_OK) {
-            rc = put_varint(out, (uint64_t)id);
+            rc = ns_put_varint(out, (uint64_t)id);
         }
     }
     if (rc == NS_ENOMEM || rc == NS_ETOOBIG) {
@@ -242,7 +242,7 @@ int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *ag
 /* Reading back: SQL function ns_field(blob, name)                                             */
 /* ========================================================================================== */
 
-static int get_varint(const unsigned char *p, size_t n, size_t *pos, uint64_t *v)
+int ns_get_varint(const unsigned char *p, size_t n, size_t *pos, uint64_t *v)
 {
     uint64_t r = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -302,7 +302,7 @@ static void sql_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     while (p && pos < n) {
         int f = p[pos++];
         uint64_t v;
-        if (f > NS_PACK_AGENT || get_varint(p, n, &pos, &v) != 0 || f > want) {
+        if (f > NS_PACK_AGENT || ns_get_varint(p, n, &pos, &v) != 0 || f > want) {
             break; /* damaged, or past the field (entries are in field order) */
         }
         if (f < NS_F_COUNT && ns_fields[f].kind == NS_K_TEXT && inline_text(f)) {
@@ -326,7 +326,7 @@ static void sql_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             snprintf(tmp, sizeof(tmp), "0x%llx", (unsigned long long)v);
             sqlite3_result_text(ctx, tmp, -1, SQLITE_TRANSIENT);
         } else {
-            sqlite3_result_int64(ctx, unzigzag(v));
+            sqlite3_result_int64(ctx, ns_unzigzag(v));
         }
         return;
     }

@@ -52,6 +52,7 @@ static const struct {
     {9, "migrate_009_day_index.sql", NULL, NULL, "rebuilding the dependency index by day"},
     {10, "migrate_010_group_keys.sql", NULL, NULL, "keying dependencies' names for grouping"},
     {11, "migrate_011_host_totals.sql", NULL, NULL, "running totals per reporting host"},
+    {12, "migrate_012_day_packs.sql", ns_range_pack_all, NULL, "packing each day's dependencies"},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
@@ -93,6 +94,7 @@ _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views
 static const char *const stmt_files[NS_STMT_COUNT] = {
     "token_add.sql",  "token_list.sql", "token_revoke.sql",     "token_valid.sql",
     "agent_seen.sql", "agent_list.sql", "summary_sent_get.sql", "summary_sent_add.sql",
+    "dep_day_rows.sql", "dep_pack_put.sql", "dep_pack_drop.sql", "dep_days.sql",
 };
 
 /* The names alone, ended by NULL (ns_store_views). */
@@ -556,6 +558,7 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
     ns_arena_init(&st->keys, (size_t)256 << 20);
     ns_arena_init(&st->strs.text, (size_t)32 << 20);
     ns_buf_init(&st->packed, (size_t)4 << 20);
+    ns_buf_init(&st->day_pack, (size_t)64 << 20);
     st->last_total = -1;
     st->seen_version = -1;
     if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -651,6 +654,7 @@ int ns_store_close(struct ns_store *st)
     ns_arena_free(&st->keys);
     ns_intern_free(&st->strs);
     ns_buf_free(&st->packed);
+    ns_buf_free(&st->day_pack);
     free(st);
     return rc;
 }
@@ -1471,6 +1475,12 @@ static int flush_rollups(struct ns_store *st)
     }
     for (size_t k = 0; k < n && rc == NS_OK; k++) {
         rc = flush_dep(st, order[k], days, &ndays);
+    }
+    /* and the packs of the days the batch touched (ranges read them: range.c) */
+    for (size_t k = 0; k < n && rc == NS_OK; k++) {
+        if (!k || order[k]->day != order[k - 1]->day) {
+            rc = ns_range_pack_day(st, order[k]->day);
+        }
     }
     free(order);
     if (rc != NS_OK) {

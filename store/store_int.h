@@ -20,6 +20,10 @@ enum ns_stmt {
     NS_STMT_AGENT_LIST,
     NS_STMT_SUMMARY_GET,
     NS_STMT_SUMMARY_ADD,
+    NS_STMT_DAY_ROWS,
+    NS_STMT_PACK_PUT,
+    NS_STMT_PACK_DROP,
+    NS_STMT_DAYS,
     NS_STMT_COUNT
 };
 
@@ -88,6 +92,7 @@ struct ns_store {
     struct ns_arena keys;                /* key text of both tables */
     struct ns_intern strs;               /* interned strings (pack.c) */
     struct ns_buf packed;                /* the packed fields of the event being stored */
+    struct ns_buf day_pack;              /* a day's pack being written (range.c) */
     char errmsg[256];                    /* last error */
 };
 
@@ -102,6 +107,18 @@ const char *ns_sql_text(const char *name);
 
 /* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
 int ns_range_register(sqlite3 *db);
+/* range.c: rewrites day's pack (schema 12) from its rows of dep_daily, inside the open
+ * transaction; a day too large to pack loses its pack (ranges then read its rows). */
+int ns_range_pack_day(struct ns_store *st, int64_t day);
+/* range.c: packs every day of dep_daily (the schema-12 upgrade). */
+int ns_range_pack_all(struct ns_store *st);
+
+/* pack.c: varints (7 bits a byte, low first) and zigzag signed numbers, shared by the packed
+ * events and the day packs (range.c). ns_get_varint: 0, or -1 past n bytes. */
+int ns_put_varint(struct ns_buf *b, uint64_t v);
+int ns_get_varint(const unsigned char *p, size_t n, size_t *pos, uint64_t *v);
+uint64_t ns_zigzag(int64_t v);
+int64_t ns_unzigzag(uint64_t v);
 
 /* pack.c: the compact raw event. */
 /* 1 when the field is a column of table events rather than packed. */

@@ -171,6 +171,42 @@ struct gen_event {
 
 #define NGEN 12000
 
+/* Each day's dependencies and events, and those of a few days, through the views over a
+ * partial range (ns_dep_range: day packs, or dep_daily's rows for a day without one), against
+ * the counts computed from the generated events: bits[k] has bit d when dependency k has
+ * events on day d (of days from day0), per_day[d] the events of day d. */
+static void check_day_ranges(struct ns_store *st, int64_t day0, const uint32_t *bits, size_t nbits,
+                             const long *per_day, int days)
+{
+    for (int lo = 0; lo < days; lo++) {
+        for (int hi = lo; hi < days && hi < lo + 5; hi += 4) { /* one day, and five */
+            struct ns_view_params p;
+            uint32_t window = (uint32_t)(((1ull << (hi + 1)) - 1) & ~((1ull << lo) - 1));
+            long deps = 0, events = 0, sum = 0;
+            json_t *rows, *row;
+            size_t i;
+            for (size_t k = 0; k < nbits; k++) {
+                deps += (bits[k] & window) != 0;
+            }
+            for (int d = lo; d <= hi; d++) {
+                events += per_day[d];
+            }
+            ns_view_params_init(&p);
+            p.since_day = day0 + lo;
+            p.until_day = day0 + hi;
+            p.limit = 100000;
+            rows = view(st, "dependencies", &p);
+            json_array_foreach(rows, i, row)
+            {
+                sum += (long)json_integer_value(json_object_get(row, "events"));
+            }
+            assert_int_equal((long)json_array_size(rows), deps);
+            assert_int_equal(sum, events);
+            json_decref(rows);
+        }
+    }
+}
+
 static void test_rollups_match_raw_events(void **state)
 {
     static const char *const clients[] = {"WS01", "ws01.corp.example.com", "WS02", "10.0.0.9"};
@@ -315,6 +351,28 @@ static void test_rollups_match_raw_events(void **state)
     }
     json_decref(trend);
 
+    /* partial ranges from the day packs; from dep_daily's rows for days without a pack (half
+     * the days, then all) */
+    {
+        const uint32_t *bits = &seen_days[0][0][0][0][0][0];
+        size_t nbits = sizeof(seen_days) / sizeof(bits[0]);
+        int64_t day0;
+        sqlite3 *db;
+        assert_int_equal(ns_parse_date("2026-03-01", &day0), NS_OK);
+        assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+        assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM dep_day_pack"), 20);
+        assert_int_equal(sql_int(db, "SELECT SUM(deps) FROM dep_day_pack"),
+                         sql_int(db, "SELECT COUNT(*) FROM dep_daily"));
+        check_day_ranges(st, day0, bits, nbits, expect_day, 20);
+        assert_int_equal(sqlite3_exec(db, "DELETE FROM dep_day_pack WHERE day % 2 = 0", NULL, NULL,
+                                      NULL),
+                         SQLITE_OK);
+        check_day_ranges(st, day0, bits, nbits, expect_day, 20);
+        assert_int_equal(sqlite3_exec(db, "DELETE FROM dep_day_pack", NULL, NULL, NULL), SQLITE_OK);
+        check_day_ranges(st, day0, bits, nbits, expect_day, 20);
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    }
+
     /* the burn-down: per day, dependencies with events in the 7 days up to it */
     trend = view(st, "burndown", NULL);
     assert_int_equal(json_array_size(trend), 20);
@@ -368,7 +426,7 @@ static void test_rollups_match_raw_events(void **state)
                                       "ALTER TABLE dep DROP COLUMN akey; ALTER TABLE dep DROP "
                                       "COLUMN ckey; ALTER TABLE dep DROP COLUMN tkey; ALTER "
                                       "TABLE dep DROP COLUMN pkey; DROP TABLE host_total; "
-                                      "PRAGMA user_version = 7",
+                                      "DROP TABLE dep_day_pack; PRAGMA user_version = 7",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
         assert_int_equal(sqlite3_close(db), SQLITE_OK);
@@ -376,6 +434,16 @@ static void test_rollups_match_raw_events(void **state)
         migrated = view(st, "burndown", NULL);
         assert_true(json_equal(trend, migrated));
         json_decref(migrated);
+        { /* schema 12's upgrade packed every day */
+            int64_t day0;
+            assert_int_equal(ns_parse_date("2026-03-01", &day0), NS_OK);
+            assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+            assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM dep_day_pack"), 20);
+            assert_int_equal(sqlite3_close(db), SQLITE_OK);
+            check_day_ranges(st, day0, &seen_days[0][0][0][0][0][0],
+                             sizeof(seen_days) / sizeof(seen_days[0][0][0][0][0][0]), expect_day,
+                             20);
+        }
         drill_after = view(st, "events", &dp);
         assert_true(json_equal(drill, drill_after));
         hosts_after = view(st, "hosts", NULL);
@@ -880,7 +948,8 @@ static void test_partial_range_sums(void **state)
                                   "PRAGMA foreign_keys = OFF;"
                                   "UPDATE dep SET id = id * 7000001;"
                                   "UPDATE dep_daily SET dep = dep * 7000001;"
-                                  "UPDATE events SET dep = dep * 7000001;",
+                                  "UPDATE events SET dep = dep * 7000001;"
+                                  "DELETE FROM dep_day_pack;", /* (packs hold the old ids) */
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_true(sql_int(db, "SELECT MAX(id) FROM dep") > 1000000);
