@@ -1,6 +1,6 @@
 -- Schema version 6: each dependency carries its running totals over every day stored, so a
 -- view whose range holds every day reads one row per dependency instead of summing its
--- days (sql/dep_range.sql).
+-- days (sql/dep_range_part.sql).
 ALTER TABLE dep ADD COLUMN events INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE dep ADD COLUMN ntlmv1_events INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE dep ADD COLUMN first_seen INTEGER;  -- microseconds since 1970 UTC

@@ -4,7 +4,7 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
--- Continues sql/dep_range.sql (r, x).
+-- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
 ,
 v AS (
     SELECT NULLIF(MIN(account), '') AS account,

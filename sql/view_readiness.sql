@@ -6,7 +6,7 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
--- Continues sql/dep_range.sql (r, x).
+-- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
 ,
 ref AS (
     SELECT MIN(:until, CAST(strftime('%s', 'now') AS INTEGER) / 86400) AS day

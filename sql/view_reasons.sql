@@ -1,7 +1,7 @@
 -- View `reasons`: why NTLM was used (NtlmUsageId), with the remediation for each reason.
 -- Events that carry no reason (server, DC and the older 4001-8006 events) form the row with
 -- reason_id null.
--- Continues sql/dep_range.sql (r, x).
+-- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
 SELECT NULLIF(x.reason_id, -1) AS reason_id,
        COALESCE(rs.reason, 'Not reported by this event type') AS reason,
        SUM(x.events) AS events,

@@ -3,7 +3,7 @@
  * summed over the days since .. until of dep_daily, one row per dependency, in dependency
  * order. SQLite's GROUP BY sorts the range's rows first (about 0.6 us a row); this sums them
  * in an array by dependency id (a hash table when ids are sparse), several times faster for
- * the views over a partial range (sql/dep_range.sql).
+ * the views over a partial range (sql/dep_range_part.sql).
  *
  * Day packs (schema 12): each day's rows of dep_daily are also kept as one blob in table
  * dep_day_pack, rewritten by ingest for the days each batch touches, and decoded here about

@@ -57,7 +57,9 @@ static const struct {
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
  * appended to it (shared columns), and the constants bound to :v1_only and :kind; a view with
- * a dep_file answers from it when a dependency filter (client ... version) is given. */
+ * a dep_file answers from it when a dependency filter (client ... version) is given. A view
+ * prefixed with dep_range_part.sql is prepared again with dep_range_whole.sql, which answers
+ * when its range holds every stored day; both are followed by dep_range_x.sql. */
 static const struct {
     const char *name;     /* view name (report --view, /api/v1/views/NAME) */
     const char *file;     /* sql/ file */
@@ -67,19 +69,19 @@ static const struct {
     const char *kind;     /* bound to :kind, or NULL */
     const char *dep_file; /* sql/ file used with a dependency filter, or NULL */
 } views[] = {
-    {"dependencies", "view_dependencies.sql", "dep_range.sql", NULL, 0, NULL, NULL},
-    {"accounts", "view_accounts.sql", "dep_range.sql", NULL, 0, NULL, NULL},
-    {"processes", "view_processes.sql", "dep_range.sql", NULL, 0, NULL, NULL},
-    {"reasons", "view_reasons.sql", "dep_range.sql", NULL, 0, NULL, NULL},
-    {"targets", "view_targets.sql", "dep_range.sql", NULL, 0, NULL, NULL},
-    {"clients", "view_clients.sql", "dep_range.sql", NULL, 0, NULL, NULL},
-    {"ntlmv1", "view_dependencies.sql", "dep_range.sql", NULL, 1, NULL, NULL},
+    {"dependencies", "view_dependencies.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
+    {"accounts", "view_accounts.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
+    {"processes", "view_processes.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
+    {"reasons", "view_reasons.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
+    {"targets", "view_targets.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
+    {"clients", "view_clients.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
+    {"ntlmv1", "view_dependencies.sql", "dep_range_part.sql", NULL, 1, NULL, NULL},
     {"hosts", "view_hosts.sql", NULL, NULL, 0, NULL, NULL},
     {"trend", "view_trend.sql", NULL, NULL, 0, NULL, NULL},
     {"events", "view_events.sql", NULL, "events_columns.sql", 0, NULL, "view_events_dep.sql"},
-    {"readiness", "view_readiness.sql", "dep_range.sql", NULL, 0, NULL, NULL},
+    {"readiness", "view_readiness.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
     {"burndown", "view_burndown.sql", NULL, NULL, 0, NULL, NULL},
-    {"totals", "view_totals.sql", NULL, NULL, 0, NULL, NULL},
+    {"totals", "view_totals.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
     {"remote_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "remote", NULL},
     {"domain_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "domain", NULL},
     {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", NULL, NULL, 0, NULL, NULL},
@@ -628,6 +630,7 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->insert_depday);
     sqlite3_finalize(st->add_depday);
     sqlite3_finalize(st->data_version);
+    sqlite3_finalize(st->range_whole);
     sqlite3_finalize(st->add_deptotal);
     sqlite3_finalize(st->add_daytotal);
     sqlite3_finalize(st->add_dayactive);
@@ -638,8 +641,9 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->str_get);
     sqlite3_finalize(st->str_add);
     for (size_t k = 0; k < NVIEWS; k++) {
-        sqlite3_finalize(st->views[k]);
-        sqlite3_finalize(st->views_alt[k]);
+        for (int w = 0; w < 3; w++) {
+            sqlite3_finalize(st->views[k][w]);
+        }
     }
     for (size_t k = 0; k < NS_STMT_COUNT; k++) {
         sqlite3_finalize(st->cached[k]);
@@ -1627,14 +1631,25 @@ static int like_pattern(const char *q, char *out, size_t n)
 
 /* Prepares a view (or its variant for dependency filters): its file, after the file it
  * continues and before the file that ends it (if any). */
-static int prepare_view(struct ns_store *st, int vi, int alt)
+/* Whether view vi is over a range of dependencies (dep_range_part.sql or _whole.sql, then
+ * dep_range_x.sql, before its own file). */
+static int view_ranged(int vi)
 {
-    const char *file = alt ? views[vi].dep_file : views[vi].file;
+    return views[vi].prefix && !strcmp(views[vi].prefix, "dep_range_part.sql");
+}
+
+/* A view's statements: as written, with its dependency filter file, or over every day. */
+enum view_variant { VIEW_PLAIN, VIEW_DEP_FILTER, VIEW_WHOLE_RANGE };
+
+static int prepare_view(struct ns_store *st, int vi, enum view_variant variant)
+{
+    const char *file = variant == VIEW_DEP_FILTER ? views[vi].dep_file : views[vi].file;
     const char *body = ns_sql_text(file), *head = "", *tail = "";
-    sqlite3_stmt **out = alt ? &st->views_alt[vi] : &st->views[vi];
+    const char *prefix = variant == VIEW_WHOLE_RANGE ? "dep_range_whole.sql" : views[vi].prefix;
+    sqlite3_stmt **out = &st->views[vi][variant];
     struct ns_buf text;
-    int rc = NS_OK;
-    if ((views[vi].prefix && !(head = ns_sql_text(views[vi].prefix))) ||
+    int rc = NS_OK, ranged = view_ranged(vi);
+    if ((prefix && !(head = ns_sql_text(prefix))) || (ranged && !ns_sql_text("dep_range_x.sql")) ||
         (views[vi].suffix && !(tail = ns_sql_text(views[vi].suffix)))) {
         body = NULL;
     }
@@ -1643,8 +1658,9 @@ static int prepare_view(struct ns_store *st, int vi, int alt)
         return NS_EDB;
     }
     ns_buf_init(&text, 1u << 20);
-    if (ns_buf_adds(&text, head) != NS_OK || ns_buf_adds(&text, body) != NS_OK ||
-        ns_buf_adds(&text, tail) != NS_OK) {
+    if (ns_buf_adds(&text, head) != NS_OK ||
+        (ranged && ns_buf_adds(&text, ns_sql_text("dep_range_x.sql")) != NS_OK) ||
+        ns_buf_adds(&text, body) != NS_OK || ns_buf_adds(&text, tail) != NS_OK) {
         rc = NS_ENOMEM;
     } else if (sqlite3_prepare_v3(st->db, text.data, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) !=
                SQLITE_OK) {
@@ -1654,12 +1670,30 @@ static int prepare_view(struct ns_store *st, int vi, int alt)
     return rc;
 }
 
+/* Whether the days since .. until hold every stored day (sql/range_whole.sql). */
+static int range_is_whole(struct ns_store *st, const struct ns_view_params *p, int *whole)
+{
+    sqlite3_stmt *q;
+    int step;
+    if (!st->range_whole && prepare(st, "range_whole.sql", &st->range_whole) != NS_OK) {
+        return NS_EDB;
+    }
+    q = st->range_whole;
+    bind_named(q, ":since", p->since_day);
+    bind_named(q, ":until", p->until_day);
+    step = sqlite3_step(q);
+    *whole = step == SQLITE_ROW && sqlite3_column_int(q, 0) == 1;
+    sqlite3_reset(q);
+    return step == SQLITE_ROW ? NS_OK : ns_store_fail(st, "reading the stored days");
+}
+
 #define VIEW_MAX_COLS 80
 
 int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_params *p,
                   ns_row_fn fn, void *ctx)
 {
-    int vi = view_index(name), rc = NS_OK, step, ncol, rows = 0, alt = 0;
+    int vi = view_index(name), rc = NS_OK, step, ncol, rows = 0, alt = 0, own_txn = 0;
+    enum view_variant variant = VIEW_PLAIN;
     sqlite3_stmt *s;
     const char *names[VIEW_MAX_COLS];
     struct ns_cell cells[VIEW_MAX_COLS];
@@ -1676,10 +1710,27 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
             alt |= f != NS_Q_COMPUTER && p->filter[f] != NULL;
         }
     }
-    if (!(alt ? st->views_alt[vi] : st->views[vi]) && (rc = prepare_view(st, vi, alt)) != NS_OK) {
-        return rc;
+    if (alt) {
+        variant = VIEW_DEP_FILTER;
+    } else if (view_ranged(vi)) {
+        /* every day or part of them: decided and read in one transaction (a writer adding a
+         * day in between would otherwise count it) */
+        int whole = 0;
+        if (sqlite3_get_autocommit(st->db)) {
+            if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+                return ns_store_fail(st, "starting a read");
+            }
+            own_txn = 1;
+        }
+        if ((rc = range_is_whole(st, p, &whole)) != NS_OK) {
+            goto done;
+        }
+        variant = whole ? VIEW_WHOLE_RANGE : VIEW_PLAIN;
     }
-    s = alt ? st->views_alt[vi] : st->views[vi];
+    if (!st->views[vi][variant] && (rc = prepare_view(st, vi, variant)) != NS_OK) {
+        goto done;
+    }
+    s = st->views[vi][variant];
     bind_named(s, ":since", p->since_day);
     bind_named(s, ":until", p->until_day);
     bind_named(s, ":since_us", p->since_day * day_us);
@@ -1700,14 +1751,14 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
         if (like_pattern(p->q, pattern, sizeof(pattern)) != NS_OK) {
             snprintf(st->errmsg, sizeof(st->errmsg), "search text too long");
             sqlite3_reset(s);
-            return NS_EINVAL;
+            rc = NS_EINVAL;
+            goto done;
         }
         bind_named_text(s, ":q", pattern);
     } else {
         bind_named_text(s, ":q", NULL);
     }
     st->last_total = -1;
-    st->seen_version = -1;
     /* columns whose name starts with '_' are for the store (_total), never shown */
     ncol = 0;
     for (int c = 0; c < sqlite3_column_count(s) && ncol < VIEW_MAX_COLS; c++) {
@@ -1758,5 +1809,9 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
         rc = fn(ctx, ncol, names, NULL);
     }
     sqlite3_reset(s);
+done:
+    if (own_txn) {
+        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL); /* a read: nothing to lose */
+    }
     return rc;
 }

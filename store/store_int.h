@@ -75,8 +75,9 @@ struct ns_store {
     sqlite3_stmt *add_hosttotal;         /* sql/host_total_add.sql */
     sqlite3_stmt *str_get;               /* sql/str_get.sql */
     sqlite3_stmt *str_add;               /* sql/str_add.sql */
-    sqlite3_stmt *views[NVIEWS];         /* sql/view_*.sql, prepared on first use */
-    sqlite3_stmt *views_alt[NVIEWS];     /* their variant for dependency filters */
+    sqlite3_stmt *views[NVIEWS][3];      /* sql/view_*.sql, prepared on first use (store.c:
+                                            enum view_variant) */
+    sqlite3_stmt *range_whole;           /* sql/range_whole.sql */
     sqlite3_stmt *cached[NS_STMT_COUNT]; /* other statements, prepared on first use */
     const char *agent;                   /* agent of the events being added, or NULL */
     int batch_limit;                     /* events per automatic commit; 0: only ns_store_commit */
