@@ -11,11 +11,19 @@ import urllib.request
 BASE, SINCE, UNTIL = sys.argv[1], sys.argv[2], sys.argv[3]
 REPEATS = int(sys.argv[4]) if len(sys.argv) > 4 else 20
 R = "since=%s&until=%s" % (SINCE, UNTIL)
-# the last 7 days of the range: a time-filtered range that is not every stored day
-WEEK = "since=%s&until=%s" % (
-    (datetime.date.fromisoformat(UNTIL) - datetime.timedelta(days=6)).isoformat(), UNTIL)
+
+
+def week(back=0):
+    """The 7 days ending `back` days before UNTIL: a time-filtered range that is not every
+    stored day."""
+    end = datetime.date.fromisoformat(UNTIL) - datetime.timedelta(days=back)
+    return "since=%s&until=%s" % ((end - datetime.timedelta(days=6)).isoformat(), end.isoformat())
+
+
+WEEK = week()
 CALLS = [
-    ("totals (one week)", "totals?since=%s&until=%s" % (UNTIL, UNTIL)),
+    ("totals, this week", "totals?" + WEEK),
+    ("totals, the week before", "totals?" + week(7)),
     ("trend", "trend?" + R),
     ("reasons", "reasons?" + R),
     ("dependencies page", "dependencies?" + R + "&limit=50&offset=0"),
@@ -33,6 +41,13 @@ CALLS = [
     ("dependencies, last 7 days", "dependencies?" + WEEK + "&limit=50&offset=0"),
     ("accounts, last 7 days", "accounts?" + WEEK + "&limit=50"),
     ("readiness, last 7 days", "readiness?" + WEEK + "&limit=50"),
+    # a range asked for the first time (the server keeps a connection's last range summed):
+    # each call's 7 days end one day earlier than the previous call's
+    ("dependencies, new 7 days", lambda i: "dependencies?" + week(i + 1) + "&limit=50"),
+    ("accounts, new 7 days", lambda i: "accounts?" + week(i + 1) + "&limit=50"),
+    ("targets, new 7 days", lambda i: "targets?" + week(i + 1) + "&limit=50"),
+    ("readiness, new 7 days", lambda i: "readiness?" + week(i + 1) + "&limit=50"),
+    ("totals, new 7 days", lambda i: "totals?" + week(i + 1)),
     ("events, latest page", "events?" + R + "&limit=100&dir=desc"),
     ("events of one account", "events?" + R + "&account=user00001&limit=100&dir=desc"),
 ]
@@ -57,9 +72,10 @@ if DEPS:
 print("%-24s %10s %10s" % ("view", "p50 ms", "p95 ms"))
 for name, path in CALLS:
     times = []
-    for _ in range(REPEATS):
+    for i in range(REPEATS):
         t = time.perf_counter()
-        with urllib.request.urlopen(BASE + "/api/v1/views/" + path, timeout=120) as r:
+        url = BASE + "/api/v1/views/" + (path(i) if callable(path) else path)
+        with urllib.request.urlopen(url, timeout=120) as r:
             r.read()
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
