@@ -11,83 +11,102 @@
 
 #define CANON_MARK "ntlmscope"
 
-/* Appends s as a JSON string: runs of plain bytes at once, escapes where needed. */
-static int put_json_text(struct ns_buf *b, const char *s)
+/* Writes s as a JSON string at p (room for 2 + 6 * strlen(s) bytes); returns the end. */
+static char *put_json_text(char *p, const char *s)
 {
-    int rc = ns_buf_add(b, "\"", 1);
-    while (*s && rc == NS_OK) {
-        const char *run = s;
-        while (*s && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20) {
-            s++;
-        }
-        if (s > run) {
-            rc = ns_buf_add(b, run, (size_t)(s - run));
-        }
-        if (rc == NS_OK && *s) {
-            unsigned char c = (unsigned char)*s++;
-            char esc[8];
-            if (c == '"' || c == '\\') {
-                esc[0] = '\\';
-                esc[1] = (char)c;
-                rc = ns_buf_add(b, esc, 2);
-            } else {
-                static const char hex[] = "0123456789abcdef";
-                memcpy(esc, "\\u00", 4);
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                rc = ns_buf_add(b, esc, 6);
-            }
+    static const char hex[] = "0123456789abcdef";
+    *p++ = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *p++ = (char)c;
+        } else if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = (char)c;
+        } else {
+            memcpy(p, "\\u00", 4);
+            p[4] = hex[c >> 4];
+            p[5] = hex[c & 15];
+            p += 6;
         }
     }
-    return rc == NS_OK ? ns_buf_add(b, "\"", 1) : rc;
+    *p++ = '"';
+    return p;
 }
 
-/* Appends v in decimal. */
-static int put_int(struct ns_buf *b, int64_t v)
+/* Writes v in decimal at p (room for 20 bytes); returns the end. */
+static char *put_int(char *p, int64_t v)
 {
-    char tmp[24], *p = tmp + sizeof(tmp);
+    char tmp[24], *q = tmp + sizeof(tmp);
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     do {
-        *--p = (char)('0' + u % 10);
+        *--q = (char)('0' + u % 10);
         u /= 10;
     } while (u);
     if (v < 0) {
-        *--p = '-';
+        *--q = '-';
     }
-    return ns_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+    memcpy(p, q, (size_t)(tmp + sizeof(tmp) - q));
+    return p + (tmp + sizeof(tmp) - q);
 }
 
 int ns_event_to_json(const struct ns_event *ev, struct ns_buf *out)
 {
-    int rc = ns_buf_adds(out, "{\"" CANON_MARK "\":1");
-    for (int f = 0; f < NS_F_COUNT && rc == NS_OK; f++) {
+    static const char head[] = "{\"" CANON_MARK "\":1";
+    size_t room = sizeof(head) + 2, lens[NS_F_COUNT];
+    char *start, *p;
+    /* the most it can take: every text escaped as \u00XX */
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        if (!ev->has[f]) {
+            continue;
+        }
+        lens[f] = ns_fields[f].kind == NS_K_TEXT || ns_fields[f].kind == NS_K_HEX
+                      ? strlen(ev->s[f])
+                      : 0;
+        room += strlen(ns_fields[f].name) + 6 + (lens[f] > 6 ? lens[f] * 6 : 40);
+    }
+    if (!(start = p = ns_buf_space(out, room))) {
+        return room > out->max ? NS_ETOOBIG : NS_ENOMEM;
+    }
+    memcpy(p, head, sizeof(head) - 1);
+    p += sizeof(head) - 1;
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        const char *name = ns_fields[f].name;
+        size_t n;
         char tmp[40];
         if (!ev->has[f]) {
             continue;
         }
-        if ((rc = ns_buf_add(out, ",\"", 2)) != NS_OK ||
-            (rc = ns_buf_adds(out, ns_fields[f].name)) != NS_OK ||
-            (rc = ns_buf_add(out, "\":", 2)) != NS_OK) {
-            break;
-        }
+        n = strlen(name);
+        *p++ = ',';
+        *p++ = '"';
+        memcpy(p, name, n);
+        p += n;
+        *p++ = '"';
+        *p++ = ':';
         switch (ns_fields[f].kind) {
         case NS_K_TEXT:
         case NS_K_HEX:
-            rc = put_json_text(out, ev->s[f]);
+            p = put_json_text(p, ev->s[f]);
             break;
         case NS_K_INT:
-            rc = put_int(out, ev->i[f]);
+            p = put_int(p, ev->i[f]);
             break;
         case NS_K_BOOL:
-            rc = ns_buf_adds(out, ev->i[f] ? "true" : "false");
+            n = ev->i[f] ? 4 : 5;
+            memcpy(p, ev->i[f] ? "true" : "false", n);
+            p += n;
             break;
         case NS_K_TIME:
             ns_format_time(ev->i[f], tmp);
-            rc = put_json_text(out, tmp);
+            p = put_json_text(p, tmp);
             break;
         }
     }
-    return rc == NS_OK ? ns_buf_adds(out, "}\n") : rc;
+    *p++ = '}';
+    *p++ = '\n';
+    ns_buf_commit(out, (size_t)(p - start));
+    return NS_OK;
 }
 
 int ns_json_is_canonical(const void *obj)

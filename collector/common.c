@@ -81,6 +81,17 @@ static int buf_reserve(struct ns_buf *b, size_t extra)
     return NS_OK;
 }
 
+char *ns_buf_space(struct ns_buf *b, size_t n)
+{
+    return buf_reserve(b, n) == NS_OK ? b->data + b->len : NULL;
+}
+
+void ns_buf_commit(struct ns_buf *b, size_t n)
+{
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
 int ns_buf_add(struct ns_buf *b, const void *data, size_t len)
 {
     int rc = buf_reserve(b, len);
@@ -477,7 +488,27 @@ void ns_format_time(int64_t us, char out[32])
     unsigned m, d;
     unsigned secs = (unsigned)(rem / 1000000) % 86400u,
              micro = (unsigned)(rem % 1000000) % 1000000u;
+    static const unsigned char width[7] = {4, 2, 2, 2, 2, 2, 6};
+    static const char after[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+    unsigned parts[7];
+    char *p = out;
+    /* "YYYY-MM-DDTHH:MM:SS.ffffffZ", digit by digit (JSON and views write one per event) */
     ns_civil_from_days(day, &y, &m, &d);
-    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ", year4(y), m % 100u, d % 100u,
-             secs / 3600u, secs / 60u % 60u, secs % 60u, micro);
+    parts[0] = year4(y);
+    parts[1] = m % 100u;
+    parts[2] = d % 100u;
+    parts[3] = secs / 3600u;
+    parts[4] = secs / 60u % 60u;
+    parts[5] = secs % 60u;
+    parts[6] = micro;
+    for (int k = 0; k < 7; k++) {
+        unsigned v = parts[k];
+        for (int w = width[k] - 1; w >= 0; w--) {
+            p[w] = (char)('0' + v % 10u);
+            v /= 10u;
+        }
+        p += width[k];
+        *p++ = after[k];
+    }
+    *p = '\0';
 }

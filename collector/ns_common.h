@@ -46,6 +46,10 @@ struct ns_buf {
 void ns_buf_init(struct ns_buf *b, size_t max);
 /* Appends len bytes. Returns NS_OK, NS_ETOOBIG past the cap, NS_ENOMEM. */
 int ns_buf_add(struct ns_buf *b, const void *data, size_t len);
+/* Room for n more bytes at the end (NULL: too big or out of memory); ns_buf_commit(b, k)
+ * then adds the k <= n bytes written there. */
+char *ns_buf_space(struct ns_buf *b, size_t n);
+void ns_buf_commit(struct ns_buf *b, size_t n);
 /* Appends a NUL-terminated string. */
 int ns_buf_adds(struct ns_buf *b, const char *s);
 /* Appends printf-style formatted text (vsnprintf, bounded). */
