@@ -1003,6 +1003,92 @@ static int canonical_both(const char *text, struct ns_event *fast, struct ns_eve
     return ok;
 }
 
+/* Feeds text to a JSON parser in pieces of step bytes (0: at once) and returns what came out:
+ * every event as canonical JSON, then each rejection's place and reason. */
+static void canonical_feed(const char *text, size_t len, size_t step, struct ns_buf *got)
+{
+    struct collect *c = collect_new();
+    struct ns_sink sink = collect_sink(c);
+    struct ns_parser *p = NULL;
+    assert_int_equal(ns_parser_new(&p, NS_FMT_JSON, "t", &sink), NS_OK);
+    for (size_t at = 0; at < len; at += step ? step : len) {
+        size_t n = step && len - at > step ? step : len - at;
+        assert_int_equal(ns_parser_feed(p, text + at, n), NS_OK);
+    }
+    assert_int_equal(ns_parser_finish(p), NS_OK);
+    ns_parser_free(p);
+    ns_buf_reset(got);
+    for (size_t k = 0; k < c->n && k < COLLECT_MAX; k++) {
+        assert_int_equal(ns_event_to_json(&c->ev[k], got), NS_OK);
+    }
+    for (size_t k = 0; k < c->rejected && k < 64; k++) {
+        ns_buf_printf(got, "rejected at %s: %s\n", c->where[k], c->why[k]);
+    }
+    collect_free(c);
+}
+
+/* Agents' lines are read one canonical object per line at once; whatever the pieces the text
+ * comes in, its line endings or layout, the events and the rejections (with their lines) are
+ * those of the general reader. */
+static void test_canonical_lines(void **state)
+{
+    struct collect *c = collect_new();
+    struct ns_sink sink = collect_sink(c);
+    struct ns_buf lf, crlf, arr, want, got;
+    char err[256];
+    (void)state;
+    assert_int_equal(ns_parse_path(NS_SAMPLES "/ntlm-8002-real.xml", NS_FMT_AUTO, &sink, NULL, NULL,
+                                   err, sizeof(err)),
+                     NS_OK);
+    assert_int_equal(ns_parse_path(NS_TEST_DATA "/seeds-000-examples.json", NS_FMT_AUTO, &sink,
+                                   NULL, NULL, err, sizeof(err)),
+                     NS_OK);
+    assert_true(c->n >= 4);
+    ns_buf_init(&lf, 0);
+    ns_buf_init(&crlf, 0);
+    ns_buf_init(&arr, 0);
+    ns_buf_init(&want, 0);
+    ns_buf_init(&got, 0);
+    for (size_t k = 0; k < c->n; k++) {
+        size_t at = lf.len;
+        assert_int_equal(ns_event_to_json(&c->ev[k], &lf), NS_OK);
+        assert_int_equal(ns_event_to_json(&c->ev[k], &want), NS_OK);
+        assert_int_equal(ns_buf_add(&crlf, lf.data + at, lf.len - at - 1), NS_OK);
+        assert_int_equal(ns_buf_adds(&crlf, "\r\n"), NS_OK);
+        assert_int_equal(ns_buf_adds(&arr, k ? "," : "["), NS_OK);
+        assert_int_equal(ns_buf_add(&arr, lf.data + at, lf.len - at - 1), NS_OK);
+        if (k == 1) { /* a canonical object without its event id, then a line of garbage */
+            static const char bad[] = "{\"ntlmscope\":1,\"channel\":\"C\"}\nnot an event\n";
+            assert_int_equal(ns_buf_adds(&lf, bad), NS_OK);
+            assert_int_equal(ns_buf_adds(&crlf, "{\"ntlmscope\":1,\"channel\":\"C\"}\r\n"
+                                                "not an event\r\n"),
+                             NS_OK);
+        }
+    }
+    assert_int_equal(ns_buf_adds(&arr, "]\n"), NS_OK);
+    /* the array: every event, nothing rejected */
+    canonical_feed(arr.data, arr.len, 0, &got);
+    assert_string_equal(got.data, want.data);
+    canonical_feed(arr.data, arr.len, 5, &got);
+    assert_string_equal(got.data, want.data);
+    /* the lines: the events, then the two rejections on lines 3 and 4 */
+    ns_buf_printf(&want, "rejected at line 3: no event_id\n");
+    ns_buf_printf(&want, "rejected at line 4: unexpected 'n' between events: not an event "
+                         "object\n");
+    for (size_t step = 0; step < 40; step += 7) {
+        canonical_feed(lf.data, lf.len, step, &got);
+        assert_string_equal(got.data, want.data);
+        canonical_feed(crlf.data, crlf.len, step, &got);
+        assert_string_equal(got.data, want.data);
+    }
+    ns_buf_free(&lf);
+    ns_buf_free(&crlf);
+    ns_buf_free(&arr);
+    ns_buf_free(&want);
+    ns_buf_free(&got);
+    collect_free(c);
+}
+
 /* The server reads agents' events without building a JSON tree: whatever ns_event_to_json
  * writes, the fast reader reads to the very event jansson gives; anything else (escapes of
  * every kind, invalid UTF-8, duplicates, other spacing) is left to jansson. */
@@ -1119,6 +1205,7 @@ int main(void)
         cmocka_unit_test(test_real_xml_sample),
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_canonical_fast_path),
+        cmocka_unit_test(test_canonical_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
