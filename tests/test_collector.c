@@ -1003,6 +1003,19 @@ static int canonical_both(const char *text, struct ns_event *fast, struct ns_eve
     return ok;
 }
 
+/* The events of a real 8002 sample and of the seeds' examples, collected. */
+static void collect_agent_samples(struct ns_sink *sink, const struct collect *c)
+{
+    char err[256];
+    assert_int_equal(ns_parse_path(NS_SAMPLES "/ntlm-8002-real.xml", NS_FMT_AUTO, sink, NULL, NULL,
+                                   err, sizeof(err)),
+                     NS_OK);
+    assert_int_equal(ns_parse_path(NS_TEST_DATA "/seeds-000-examples.json", NS_FMT_AUTO, sink,
+                                   NULL, NULL, err, sizeof(err)),
+                     NS_OK);
+    assert_true(c->n >= 4);
+}
+
 /* Feeds text to a JSON parser in pieces of step bytes (0: at once) and returns what came out:
  * every event as canonical JSON, then each rejection's place and reason. */
 static void canonical_feed(const char *text, size_t len, size_t step, struct ns_buf *got)
@@ -1035,15 +1048,8 @@ static void test_canonical_lines(void **state)
     struct collect *c = collect_new();
     struct ns_sink sink = collect_sink(c);
     struct ns_buf lf, crlf, arr, want, got;
-    char err[256];
     (void)state;
-    assert_int_equal(ns_parse_path(NS_SAMPLES "/ntlm-8002-real.xml", NS_FMT_AUTO, &sink, NULL, NULL,
-                                   err, sizeof(err)),
-                     NS_OK);
-    assert_int_equal(ns_parse_path(NS_TEST_DATA "/seeds-000-examples.json", NS_FMT_AUTO, &sink,
-                                   NULL, NULL, err, sizeof(err)),
-                     NS_OK);
-    assert_true(c->n >= 4);
+    collect_agent_samples(&sink, c);
     ns_buf_init(&lf, 0);
     ns_buf_init(&crlf, 0);
     ns_buf_init(&arr, 0);
@@ -1098,7 +1104,6 @@ static void test_canonical_fast_path(void **state)
     struct ns_sink sink = collect_sink(c);
     struct ns_event ev, fast, slow;
     struct ns_buf out;
-    char err[256];
     static const char *const base = "\"channel\":\"C\",\"event_id\":4020,\"time_created\":"
                                     "\"2026-03-12T01:00:00.000000Z\",\"record_id\":7,"
                                     "\"computer\":\"WS01\"";
@@ -1127,13 +1132,7 @@ static void test_canonical_fast_path(void **state)
     ns_event_init(&slow);
     ns_buf_init(&out, 0);
     /* every event the test data gives, and one with every kind of hostile text */
-    assert_int_equal(ns_parse_path(NS_SAMPLES "/ntlm-8002-real.xml", NS_FMT_AUTO, &sink, NULL, NULL,
-                                   err, sizeof(err)),
-                     NS_OK);
-    assert_int_equal(ns_parse_path(NS_TEST_DATA "/seeds-000-examples.json", NS_FMT_AUTO, &sink,
-                                   NULL, NULL, err, sizeof(err)),
-                     NS_OK);
-    assert_true(c->n >= 4);
+    collect_agent_samples(&sink, c);
     for (size_t k = 0; k < c->n; k++) {
         ns_buf_reset(&out);
         assert_int_equal(ns_event_to_json(&c->ev[k], &out), NS_OK);
