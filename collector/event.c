@@ -62,10 +62,17 @@ int ns_event_set_int(struct ns_event *ev, enum ns_field f, int64_t v)
 {
     ev->i[f] = v;
     ev->has[f] = 1;
-    if (ns_fields[f].kind == NS_K_HEX) {
-        char tmp[24];
-        snprintf(tmp, sizeof(tmp), "0x%llx", (unsigned long long)(uint64_t)v);
-        return ns_event_set_text(ev, f, tmp, strlen(tmp));
+    if (ns_fields[f].kind == NS_K_HEX) { /* and its text, "0x" and lower-case digits */
+        static const char digit[] = "0123456789abcdef";
+        char tmp[24], *p = tmp + sizeof(tmp);
+        uint64_t u = (uint64_t)v;
+        do {
+            *--p = digit[u & 15];
+            u >>= 4;
+        } while (u);
+        *--p = 'x';
+        *--p = '0';
+        return ns_event_set_text(ev, f, p, (size_t)(tmp + sizeof(tmp) - p));
     }
     return NS_OK;
 }
