@@ -706,7 +706,11 @@ int ns_cmd_ship(int argc, char **argv)
     if (!(a = calloc(1, sizeof(*a)))) {
         return 1;
     }
-    a->batch_events = 2000;
+    /* 5000 events (about 4 MB of canonical NDJSON, 0.4 MB gzipped): each batch costs the
+     * agent an fsync and a request and the server a share of a commit, so fewer, larger
+     * batches carry more events per second (4 agents on loopback: 0.75x -> 0.83x of file
+     * ingest against 2000) */
+    a->batch_events = 5000;
     a->max_retry = watch_dir ? 0 : 600;
     if (batch) {
         if (ns_parse_int(batch, &v) != NS_OK || v < 1 || v > 100000) {
