@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Latency of every view the dashboard calls, over HTTP against a running server: each call
-repeated, p50 and p95 printed. usage: views.py BASE_URL SINCE UNTIL [REPEATS]"""
+repeated, p50 and p95 (nearest rank: the slowest of fewer than 20 calls) printed.
+usage: views.py BASE_URL SINCE UNTIL [REPEATS]"""
 import datetime
 import json
 import sys
@@ -79,4 +80,6 @@ for name, path in CALLS:
             r.read()
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
-    print("%-24s %10.1f %10.1f" % (name, times[len(times) // 2], times[int(len(times) * 0.95) - 1]))
+    # p95 by nearest rank: the slowest call when there are fewer than 20
+    p95 = times[min(len(times), -(-len(times) * 95 // 100)) - 1]
+    print("%-24s %10.1f %10.1f" % (name, times[len(times) // 2], p95))
