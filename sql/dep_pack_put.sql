@@ -1,2 +1,2 @@
--- Stores (or replaces) a day's pack.
-INSERT OR REPLACE INTO dep_day_pack (day, deps, pack) VALUES (?1, ?2, ?3);
+-- Stores a part of a day's packs (store/range.c).
+INSERT INTO dep_day_pack (day, part, deps, pack) VALUES (?1, ?2, ?3, ?4);

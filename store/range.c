@@ -5,13 +5,16 @@
  * in an array by dependency id (a hash table when ids are sparse), several times faster for
  * the views over a partial range (sql/dep_range_part.sql).
  *
- * Day packs (schema 12): each day's rows of dep_daily are also kept as one blob in table
- * dep_day_pack, rewritten by ingest for the days each batch touches, and decoded here about
- * ten times faster than SQLite steps through the rows. A pack holds the day's dependencies in
- * ascending id, each as five varints: the id's distance from the previous entry's id (the
- * first entry: the id), events, NTLMv1 events, first_seen minus the day's start (zigzag) and
- * last_seen minus first_seen (zigzag). A day with rows but no pack (too large to pack) is read
- * from dep_daily (sql/dep_range_scan.sql).
+ * Day packs (schema 12): each day's rows of dep_daily are also kept as blobs in table
+ * dep_day_pack, decoded here about ten times faster than SQLite steps through the rows. Part 0
+ * is the day packed whole; each commit that adds to the day since appends a part with its own
+ * additions (events and NTLMv1 events add up, first and last times are a min and a max, so the
+ * parts sum to the rows), and a day with PACK_PARTS_MAX parts is packed whole again: a commit
+ * costs its own rows, not the day's. A pack holds dependencies in ascending id, each as five
+ * varints: the id's distance from the previous entry's id (the first entry: the id), events,
+ * NTLMv1 events, first_seen minus the day's start (zigzag) and last_seen minus first_seen
+ * (zigzag). A day with rows but no pack (too large to pack) is read from dep_daily
+ * (sql/dep_range_scan.sql).
  */
 #include "ns_sql.h"
 #include "store_int.h"
@@ -201,40 +204,70 @@ static int grow(struct range_row **t, size_t *cap)
 /* Day packs                                                                                   */
 /* ========================================================================================== */
 
-/* Encodes the rows of q (dep, events, ntlmv1_events, first_seen, last_seen, in dep order)
- * into b; *n entries. */
-static int pack_rows(sqlite3_stmt *q, int64_t day, struct ns_buf *b, int64_t *n, int *step)
+/* A day packed whole again once it has this many parts. */
+#define PACK_PARTS_MAX 8
+
+/* Appends one entry to a pack; *prev is the previous entry's dependency (0 at first). */
+static int pack_entry(struct ns_buf *b, int64_t day, int64_t *prev, const struct ns_pack_row *r)
 {
-    int64_t prev = 0;
-    int rc = NS_OK;
-    ns_buf_reset(b);
-    *n = 0;
-    while (rc == NS_OK && (*step = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t dep = sqlite3_column_int64(q, 0), first = sqlite3_column_int64(q, 3);
-        if ((rc = ns_put_varint(b, (uint64_t)(dep - prev))) != NS_OK ||
-            (rc = ns_put_varint(b, (uint64_t)sqlite3_column_int64(q, 1))) != NS_OK ||
-            (rc = ns_put_varint(b, (uint64_t)sqlite3_column_int64(q, 2))) != NS_OK ||
-            (rc = ns_put_varint(b, ns_zigzag(first - day * DAY_US))) != NS_OK ||
-            (rc = ns_put_varint(b, ns_zigzag(sqlite3_column_int64(q, 4) - first))) != NS_OK) {
-            break;
-        }
-        prev = dep;
-        (*n)++;
+    int rc;
+    if ((rc = ns_put_varint(b, (uint64_t)(r->dep - *prev))) != NS_OK ||
+        (rc = ns_put_varint(b, (uint64_t)r->events)) != NS_OK ||
+        (rc = ns_put_varint(b, (uint64_t)r->ntlmv1)) != NS_OK ||
+        (rc = ns_put_varint(b, ns_zigzag(r->first_seen - day * DAY_US))) != NS_OK ||
+        (rc = ns_put_varint(b, ns_zigzag(r->last_seen - r->first_seen))) != NS_OK) {
+        return rc;
     }
-    return rc;
+    *prev = r->dep;
+    return NS_OK;
 }
 
-int ns_range_pack_day(struct ns_store *st, int64_t day)
+/* Stores st->day_pack (n entries) as part `part` of day. */
+static int put_part(struct ns_store *st, int64_t day, int64_t part, int64_t n)
 {
-    sqlite3_stmt *q = ns_store_stmt(st, NS_STMT_DAY_ROWS), *put = ns_store_stmt(st, NS_STMT_PACK_PUT),
-                 *drop = ns_store_stmt(st, NS_STMT_PACK_DROP);
-    int64_t n = 0;
-    int rc, step = SQLITE_DONE;
-    if (!q || !put || !drop) {
+    sqlite3_stmt *put = ns_store_stmt(st, NS_STMT_PACK_PUT);
+    int step;
+    if (!put) {
         return NS_EDB;
     }
+    sqlite3_bind_int64(put, 1, day);
+    sqlite3_bind_int64(put, 2, part);
+    sqlite3_bind_int64(put, 3, n);
+    sqlite3_bind_blob(put, 4, st->day_pack.data, (int)st->day_pack.len, SQLITE_STATIC);
+    step = sqlite3_step(put);
+    sqlite3_reset(put);
+    return step == SQLITE_DONE ? NS_OK : ns_store_fail(st, "storing a day's pack");
+}
+
+/* Packs day whole from its rows of dep_daily, replacing its parts; a day too large to pack
+ * (or without rows) keeps none. */
+static int pack_whole(struct ns_store *st, int64_t day)
+{
+    sqlite3_stmt *q = ns_store_stmt(st, NS_STMT_DAY_ROWS), *drop = ns_store_stmt(st, NS_STMT_PACK_DROP);
+    int64_t n = 0, prev = 0;
+    int rc = NS_OK, step;
+    if (!q || !drop) {
+        return NS_EDB;
+    }
+    sqlite3_bind_int64(drop, 1, day);
+    step = sqlite3_step(drop);
+    sqlite3_reset(drop);
+    if (step != SQLITE_DONE) {
+        return ns_store_fail(st, "dropping a day's pack");
+    }
+    ns_buf_reset(&st->day_pack);
     sqlite3_bind_int64(q, 1, day);
-    rc = pack_rows(q, day, &st->day_pack, &n, &step);
+    while (rc == NS_OK && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct ns_pack_row r;
+        r.dep = sqlite3_column_int64(q, 0);
+        r.events = sqlite3_column_int64(q, 1);
+        r.ntlmv1 = sqlite3_column_int64(q, 2);
+        r.first_seen = sqlite3_column_int64(q, 3);
+        r.last_seen = sqlite3_column_int64(q, 4);
+        if ((rc = pack_entry(&st->day_pack, day, &prev, &r)) == NS_OK) {
+            n++;
+        }
+    }
     sqlite3_reset(q);
     if (rc == NS_OK && step != SQLITE_DONE) {
         return ns_store_fail(st, "reading a day's dependencies");
@@ -243,18 +276,40 @@ int ns_range_pack_day(struct ns_store *st, int64_t day)
         snprintf(st->errmsg, sizeof(st->errmsg), "packing a day: out of memory");
         return rc;
     }
-    if (rc != NS_OK || !n) { /* too large (or no rows): ranges read the day's rows */
-        sqlite3_bind_int64(drop, 1, day);
-        step = sqlite3_step(drop);
-        sqlite3_reset(drop);
-        return step == SQLITE_DONE ? NS_OK : ns_store_fail(st, "dropping a day's pack");
+    /* too large (NS_ETOOBIG) or no rows: no pack, ranges read the day's rows */
+    return rc != NS_OK || !n ? NS_OK : put_part(st, day, 0, n);
+}
+
+int ns_range_pack_add(struct ns_store *st, int64_t day, const struct ns_pack_row *rows, size_t n)
+{
+    sqlite3_stmt *q = ns_store_stmt(st, NS_STMT_PACK_PARTS);
+    int64_t parts = 0, last = -1, prev = 0;
+    int rc = NS_OK, step;
+    if (!q) {
+        return NS_EDB;
     }
-    sqlite3_bind_int64(put, 1, day);
-    sqlite3_bind_int64(put, 2, n);
-    sqlite3_bind_blob(put, 3, st->day_pack.data, (int)st->day_pack.len, SQLITE_STATIC);
-    step = sqlite3_step(put);
-    sqlite3_reset(put);
-    return step == SQLITE_DONE ? NS_OK : ns_store_fail(st, "storing a day's pack");
+    sqlite3_bind_int64(q, 1, day);
+    if ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        parts = sqlite3_column_int64(q, 0);
+        last = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_reset(q);
+    if (step != SQLITE_ROW) {
+        return ns_store_fail(st, "reading a day's packs");
+    }
+    /* a day without packs (new, or too large once) or with many parts: packed whole */
+    if (!parts || parts >= PACK_PARTS_MAX) {
+        return pack_whole(st, day);
+    }
+    ns_buf_reset(&st->day_pack);
+    for (size_t k = 0; k < n && rc == NS_OK; k++) {
+        rc = pack_entry(&st->day_pack, day, &prev, &rows[k]);
+    }
+    if (rc == NS_ENOMEM) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "packing a day: out of memory");
+        return rc;
+    }
+    return rc != NS_OK ? pack_whole(st, day) : put_part(st, day, last + 1, (int64_t)n);
 }
 
 int ns_range_pack_all(struct ns_store *st)
@@ -265,7 +320,7 @@ int ns_range_pack_all(struct ns_store *st)
         return NS_EDB;
     }
     while (rc == NS_OK && (step = sqlite3_step(days)) == SQLITE_ROW) {
-        rc = ns_range_pack_day(st, sqlite3_column_int64(days, 0));
+        rc = pack_whole(st, sqlite3_column_int64(days, 0));
     }
     if (rc == NS_OK && step != SQLITE_DONE) {
         rc = ns_store_fail(st, "listing the days");
@@ -388,7 +443,9 @@ static int sums_range(struct sums *u, sqlite3 *db, int64_t since, int64_t until)
                 }
                 packed = np;
             }
-            packed[npacked++] = day;
+            if (!npacked || packed[npacked - 1] != day) { /* (a day's parts come together) */
+                packed[npacked++] = day;
+            }
             if ((rc = sums_add_pack(u, day, p, (size_t)sqlite3_column_bytes(q, 1))) != SQLITE_OK) {
                 break;
             }

@@ -97,6 +97,7 @@ static const char *const stmt_files[NS_STMT_COUNT] = {
     "token_add.sql",  "token_list.sql", "token_revoke.sql",     "token_valid.sql",
     "agent_seen.sql", "agent_list.sql", "summary_sent_get.sql", "summary_sent_add.sql",
     "dep_day_rows.sql", "dep_pack_put.sql", "dep_pack_drop.sql", "dep_days.sql",
+    "dep_pack_parts.sql",
 };
 
 /* The names alone, ended by NULL (ns_store_views). */
@@ -1467,6 +1468,31 @@ nomem:
     return NS_ENOMEM;
 }
 
+/* Adds the batch's dependency rows (order[0..n), by day and dependency) to the day packs,
+ * one day at a time. */
+static int pack_days(struct ns_store *st, struct agg *const *order, size_t n)
+{
+    struct ns_pack_row *rows = malloc((n ? n : 1) * sizeof(*rows));
+    int rc = NS_OK;
+    if (!rows) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "packing days: out of memory");
+        return NS_ENOMEM;
+    }
+    for (size_t k = 0, run; k < n && rc == NS_OK; k += run) {
+        for (run = 0; k + run < n && order[k + run]->day == order[k]->day; run++) {
+            const struct agg *a = order[k + run];
+            rows[run].dep = a->dep_id;
+            rows[run].events = a->events;
+            rows[run].ntlmv1 = a->ntlmv1;
+            rows[run].first_seen = a->first_seen;
+            rows[run].last_seen = a->last_seen;
+        }
+        rc = ns_range_pack_add(st, order[k]->day, rows, run);
+    }
+    free(rows);
+    return rc;
+}
+
 static int flush_rollups(struct ns_store *st)
 {
     struct day_sum days[DAY_SUMS];
@@ -1481,10 +1507,8 @@ static int flush_rollups(struct ns_store *st)
         rc = flush_dep(st, order[k], days, &ndays);
     }
     /* and the packs of the days the batch touched (ranges read them: range.c) */
-    for (size_t k = 0; k < n && rc == NS_OK; k++) {
-        if (!k || order[k]->day != order[k - 1]->day) {
-            rc = ns_range_pack_day(st, order[k]->day);
-        }
+    if (rc == NS_OK) {
+        rc = pack_days(st, order, n);
     }
     free(order);
     if (rc != NS_OK) {

@@ -24,6 +24,7 @@ enum ns_stmt {
     NS_STMT_PACK_PUT,
     NS_STMT_PACK_DROP,
     NS_STMT_DAYS,
+    NS_STMT_PACK_PARTS,
     NS_STMT_COUNT
 };
 
@@ -108,9 +109,15 @@ const char *ns_sql_text(const char *name);
 
 /* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
 int ns_range_register(sqlite3 *db);
-/* range.c: rewrites day's pack (schema 12) from its rows of dep_daily, inside the open
- * transaction; a day too large to pack loses its pack (ranges then read its rows). */
-int ns_range_pack_day(struct ns_store *st, int64_t day);
+/* A commit's addition to one dependency on one day, for the day packs. */
+struct ns_pack_row {
+    int64_t dep, events, ntlmv1, first_seen, last_seen;
+};
+/* range.c: keeps day's packs (schema 12) equal to its rows of dep_daily after a commit added
+ * rows[0..n) (ascending dep) to them, inside the open transaction: appends them as a part,
+ * or packs the day whole again (a day without packs, or with many parts). A day too large to
+ * pack loses its packs (ranges then read its rows). */
+int ns_range_pack_add(struct ns_store *st, int64_t day, const struct ns_pack_row *rows, size_t n);
 /* range.c: packs every day of dep_daily (the schema-12 upgrade). */
 int ns_range_pack_all(struct ns_store *st);
 
