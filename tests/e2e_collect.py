@@ -227,6 +227,23 @@ def main():
     st, body = srv.post(gzip.compress(xml), token=toks[1][0],
                         headers={"Content-Encoding": "gzip"})
     check("the same gzipped: a duplicate", st == 200 and body["duplicates"] == 1, (st, body))
+    # gzip bodies as other tools make them: several members (gzip -c a b), a trailer whose
+    # size lies, a corrupt or truncated stream
+    two = [xml.replace(b"<EventRecordID>7012</EventRecordID>",
+                       b"<EventRecordID>%d</EventRecordID>" % r) for r in (7101, 7102)]
+    st, body = srv.post(gzip.compress(two[0]) + gzip.compress(two[1]), token=toks[1][0],
+                        headers={"Content-Encoding": "gzip"})
+    check("two gzip members: both events", st == 200 and body["accepted"] == 2, (st, body))
+    gz = bytearray(gzip.compress(two[0]))
+    lied = bytes(gz[:-4]) + (len(two[0]) - 5).to_bytes(4, "little")
+    before = count_events(db)
+    for what, data in (("a trailer whose size lies", lied),
+                       ("a corrupt stream", bytes(gz[:12]) + bytes(b ^ 0x55 for b in gz[12:40])
+                        + bytes(gz[40:])),
+                       ("a truncated stream", bytes(gz[:len(gz) // 2]))):
+        st, body = srv.post(data, token=toks[1][0], headers={"Content-Encoding": "gzip"})
+        check("gzip, %s: 400" % what, st == 400, (st, body))
+    check("the database is unchanged by the bad gzip bodies", count_events(db) == before)
     st, body = srv.post(open(os.path.join(SAMPLES, "printservice-301.evtx"), "rb").read(),
                         token=toks[1][0])
     check("an EVTX batch: 200, all skipped", st == 200 and body["skipped"] == 14, (st, body))
