@@ -22,6 +22,8 @@ echo "data: $N events, $(du -m "$W/events.xml" | cut -f1) MB event XML (generate
 
 read -r n s < <("$B/ns-bench-sax" "$W/events.xml")
 SAX=$(rate "$n" "$s")
+read -r n s < <("$B/ns-bench-parse" "$W/events.xml")
+PARSE=$(rate "$n" "$s")
 read -r n s bytes < <("$B/ns-bench-sqlite" "$W/sqlite.db" "$N" "$HOSTS")
 SQL=$(rate "$n" "$s")
 read -r n s < <(/usr/bin/python3 "$HERE/peer.py" "$W/events.xml" "$W/peer.db")
@@ -31,6 +33,7 @@ s=$(grep -o '([0-9.]* s)' "$W/ingest.out" | tr -d '(s) ')
 ING=$(rate "$N" "$s")
 DBBYTES=$(( $(stat -c %s "$W/ns.db") + $( [ -f "$W/ns.db-wal" ] && stat -c %s "$W/ns.db-wal" || echo 0) ))
 printf '%-34s %10s events/s\n' "libxml2 SAX2 parse-only" "$SAX"
+printf '%-34s %10s events/s  %sx SAX parse\n' "ntlmscope parse + normalize only" "$PARSE" "$(ratio "$PARSE" "$SAX")"
 printf '%-34s %10s rows/s   (%d bytes/row)\n' "raw SQLite insert, 24 columns" "$SQL" "$((bytes / N))"
 printf '%-34s %10s events/s\n' "Python lxml iterparse + sqlite3" "$PEER"
 printf '%-34s %10s events/s  %sx SAX parse, %sx Python peer\n' "ntlmscope ingest" "$ING" "$(ratio "$ING" "$SAX")" "$(ratio "$ING" "$PEER")"
