@@ -9,8 +9,9 @@
  * dep_day_pack, decoded here about ten times faster than SQLite steps through the rows. Part 0
  * is the day packed whole; each commit that adds to the day since appends a part with its own
  * additions (events and NTLMv1 events add up, first and last times are a min and a max, so the
- * parts sum to the rows), and a day with PACK_PARTS_MAX parts is packed whole again: a commit
- * costs its own rows, not the day's. A pack holds dependencies in ascending id, each as five
+ * parts sum to the rows), and a day is packed whole again before its parts outgrow its whole
+ * pack or reach PACK_PARTS_MAX: a commit costs its own rows (and, amortized, about as many
+ * again), not the day's. A pack holds dependencies in ascending id, each as five
  * varints: the id's distance from the previous entry's id (the first entry: the id), events,
  * NTLMv1 events, first_seen minus the day's start (zigzag) and last_seen minus first_seen
  * (zigzag). A day with rows but no pack (too large to pack) is read from dep_daily
@@ -283,7 +284,7 @@ static int pack_whole(struct ns_store *st, int64_t day)
 int ns_range_pack_add(struct ns_store *st, int64_t day, const struct ns_pack_row *rows, size_t n)
 {
     sqlite3_stmt *q = ns_store_stmt(st, NS_STMT_PACK_PARTS);
-    int64_t parts = 0, last = -1, prev = 0;
+    int64_t parts = 0, last = -1, whole = 0, added = 0, prev = 0;
     int rc = NS_OK, step;
     if (!q) {
         return NS_EDB;
@@ -292,13 +293,17 @@ int ns_range_pack_add(struct ns_store *st, int64_t day, const struct ns_pack_row
     if ((step = sqlite3_step(q)) == SQLITE_ROW) {
         parts = sqlite3_column_int64(q, 0);
         last = sqlite3_column_int64(q, 1);
+        whole = sqlite3_column_int64(q, 2);
+        added = sqlite3_column_int64(q, 3);
     }
     sqlite3_reset(q);
     if (step != SQLITE_ROW) {
         return ns_store_fail(st, "reading a day's packs");
     }
-    /* a day without packs (new, or too large once) or with many parts: packed whole */
-    if (!parts || parts >= PACK_PARTS_MAX) {
+    /* a day without packs (new, or too large once), with many parts, or whose parts would
+     * outgrow its whole pack: packed whole (a range then decodes at most twice a day's
+     * entries, and repacking costs each entry appended about one entry read) */
+    if (!parts || parts >= PACK_PARTS_MAX || added + (int64_t)n > whole) {
         return pack_whole(st, day);
     }
     ns_buf_reset(&st->day_pack);
