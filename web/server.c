@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <libdeflate.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -22,7 +23,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <libdeflate.h>
 #include <zlib.h>
 
 #include "ns_assets.h"
@@ -307,7 +307,7 @@ static void collect_reject(void *ctx, const char *source, const char *where, con
     }
 }
 
-/* Inflates a gzip body into out (capped). Returns NS_OK, NS_ETOOBIG, NS_EPARSE. */
+/* gunzip through zlib, streaming: every member, at most cap bytes. */
 static int gunzip_zlib(const struct ns_buf *in, struct ns_buf *out, size_t cap);
 
 /* Inflates a gzip body into out (initialized here, at most cap bytes): NS_ETOOBIG past cap,
