@@ -390,6 +390,9 @@ static int sums_add_pack(struct sums *u, int64_t day, const unsigned char *p, si
             }
         }
         dep += (int64_t)v[0];
+        if (dep <= 0) {
+            return SQLITE_CORRUPT; /* ids are positive and ascending */
+        }
         if ((r = sums_row(u, dep, &rc))) {
             int64_t first = day * DAY_US + ns_unzigzag(v[3]);
             sums_add(r, day, (int64_t)v[1], (int64_t)v[2], first, first + ns_unzigzag(v[4]));
