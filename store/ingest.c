@@ -120,6 +120,20 @@ static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev)
     *pos = at + 1;
 }
 
+/* Stores the n events serialized in b, one after the other (ev holds each in turn), until
+ * one fails (in->db_rc says why). */
+static void store_serialized(struct ns_ingest *in, const struct ns_buf *b, uint64_t n,
+                             struct ns_event *ev)
+{
+    size_t pos = 0;
+    for (uint64_t e = 0; e < n && in->db_rc == NS_OK; e++) {
+        get_event(b, &pos, ev);
+        if (store_one(in, ev) != NS_OK) {
+            break;
+        }
+    }
+}
+
 static void *store_thread(void *arg)
 {
     struct ns_ingest *in = arg;
@@ -128,7 +142,6 @@ static void *store_thread(void *arg)
     for (;;) {
         int k = p->full[p->next] ? p->next : -1;
         struct pipe_chunk *c;
-        size_t pos = 0;
         if (k < 0) {
             if (p->quit) {
                 break;
@@ -139,12 +152,7 @@ static void *store_thread(void *arg)
         p->busy = 1;
         pthread_mutex_unlock(&p->lock);
         c = &p->chunk[k];
-        for (int e = 0; e < c->n && in->db_rc == NS_OK; e++) {
-            get_event(&c->buf, &pos, &p->ev);
-            if (store_one(in, &p->ev) != NS_OK) {
-                break;
-            }
-        }
+        store_serialized(in, &c->buf, (uint64_t)c->n, &p->ev);
         ns_buf_reset(&c->buf);
         if (c->buf.cap > 2 * PIPE_CHUNK) {
             ns_buf_free(&c->buf); /* grown by a huge event: give the memory back */
@@ -225,17 +233,11 @@ int ns_ingest_hold(struct ns_ingest *in)
 int ns_ingest_store_held(struct ns_ingest *in)
 {
     struct ns_event ev;
-    size_t pos = 0;
     if (!in->held) {
         return in->db_rc;
     }
     ns_event_init(&ev);
-    for (uint64_t e = 0; e < in->nheld && in->db_rc == NS_OK; e++) {
-        get_event(in->held, &pos, &ev);
-        if (store_one(in, &ev) != NS_OK) {
-            break;
-        }
-    }
+    store_serialized(in, in->held, in->nheld, &ev);
     ns_event_free(&ev);
     ns_buf_reset(in->held);
     in->nheld = 0;

@@ -80,8 +80,7 @@ static int range_disconnect(sqlite3_vtab *vt)
     return SQLITE_OK;
 }
 
-/* The database's data_version (moves when another connection commits), or -1. */
-static int64_t data_version(sqlite3 *db)
+int64_t ns_data_version(sqlite3 *db)
 {
     sqlite3_stmt *q = NULL;
     int64_t v = -1;
@@ -518,7 +517,7 @@ static int range_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, i
     }
     {
         int64_t since = sqlite3_value_int64(argv[0]), until = sqlite3_value_int64(argv[1]);
-        int64_t version = data_version(v->db), changes = sqlite3_total_changes64(v->db);
+        int64_t version = ns_data_version(v->db), changes = sqlite3_total_changes64(v->db);
         if (v->cached && version >= 0 && since == v->since && until == v->until &&
             version == v->version && changes == v->changes) {
             if (!(c->rows = copy_rows(v->cached, v->ncached))) {

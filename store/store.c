@@ -487,8 +487,7 @@ static int prepare_ingest(struct ns_store *st)
     }
     if ((rc = prepare_once(st, "dep_total_add.sql", &st->add_deptotal)) != NS_OK ||
         (rc = prepare_once(st, "dep_day_insert.sql", &st->insert_depday)) != NS_OK ||
-        (rc = prepare_once(st, "dep_day_add.sql", &st->add_depday)) != NS_OK ||
-        (rc = prepare_once(st, "data_version.sql", &st->data_version)) != NS_OK) {
+        (rc = prepare_once(st, "dep_day_add.sql", &st->add_depday)) != NS_OK) {
         return rc;
     }
     if ((rc = prepare_once(st, "day_active_add.sql", &st->add_dayactive)) != NS_OK ||
@@ -630,7 +629,6 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->upsert_depday);
     sqlite3_finalize(st->insert_depday);
     sqlite3_finalize(st->add_depday);
-    sqlite3_finalize(st->data_version);
     sqlite3_finalize(st->range_whole);
     sqlite3_finalize(st->add_deptotal);
     sqlite3_finalize(st->add_daytotal);
@@ -955,15 +953,11 @@ static int store_event(struct ns_store *st, const struct ns_event *ev, const cha
  * be behind the table: the cache starts again. */
 static int begin_batch(struct ns_store *st)
 {
-    sqlite3_stmt *q = st->data_version;
-    int64_t version = -1;
+    int64_t version;
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         return ns_store_fail(st, "starting a batch");
     }
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        version = sqlite3_column_int64(q, 0);
-    }
-    if (sqlite3_reset(q) != SQLITE_OK || version < 0) {
+    if ((version = ns_data_version(st->db)) < 0) {
         ns_store_fail(st, "starting a batch");
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return NS_EDB;

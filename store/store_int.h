@@ -66,7 +66,6 @@ struct ns_store {
     sqlite3_stmt *upsert_depday;         /* sql/dep_day_upsert.sql */
     sqlite3_stmt *insert_depday;         /* sql/dep_day_insert.sql */
     sqlite3_stmt *add_depday;            /* sql/dep_day_add.sql */
-    sqlite3_stmt *data_version;          /* sql/data_version.sql */
     sqlite3_stmt *add_deptotal;          /* sql/dep_total_add.sql */
     sqlite3_stmt *add_daytotal;          /* sql/day_total_add.sql */
     sqlite3_stmt *add_dayactive;         /* sql/day_active_add.sql */
@@ -109,14 +108,17 @@ const char *ns_sql_text(const char *name);
 
 /* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
 int ns_range_register(sqlite3 *db);
+/* range.c: the database's data_version (moves when another connection commits), or -1. */
+int64_t ns_data_version(sqlite3 *db);
 /* A commit's addition to one dependency on one day, for the day packs. */
 struct ns_pack_row {
     int64_t dep, events, ntlmv1, first_seen, last_seen;
 };
 /* range.c: keeps day's packs (schema 12) equal to its rows of dep_daily after a commit added
  * rows[0..n) (ascending dep) to them, inside the open transaction: appends them as a part,
- * or packs the day whole again (a day without packs, or with many parts). A day too large to
- * pack loses its packs (ranges then read its rows). */
+ * or packs the day whole again (a day without packs, with many parts, or whose parts would
+ * outgrow its whole pack). A day too large to pack loses its packs (ranges then read its
+ * rows). */
 int ns_range_pack_add(struct ns_store *st, int64_t day, const struct ns_pack_row *rows, size_t n);
 /* range.c: packs every day of dep_daily (the schema-12 upgrade). */
 int ns_range_pack_all(struct ns_store *st);
