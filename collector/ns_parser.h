@@ -88,6 +88,23 @@ uint64_t ns_xml_rejects(const struct ns_xml *x);
 int ns_xml_parse_event(struct ns_xml *x, char *data, size_t len, const char *where,
                        long first_line);
 void ns_xml_free(struct ns_xml *x);
+/* Tests and benchmarks: fast 0 makes every event go through libxml2 (default 1: the scanner of
+ * xmlfast.c first). ns_xml_fast_events counts the events the scanner read. */
+void ns_xml_set_fast(struct ns_xml *x, int fast);
+uint64_t ns_xml_fast_events(const struct ns_xml *x);
+
+/* What the scanner of xmlfast.c calls, as libxml2's SAX2 callbacks would: start with the
+ * element's name and its attributes in libxml2's layout (five pointers each: local name,
+ * prefix, URI, value, value end; prefix and URI NULL), end with the name, chars with text. */
+struct ns_xml_fast_cb {
+    void (*start)(void *ctx, const char *name, int nattrs, const char **attrs);
+    void (*end)(void *ctx, const char *name);
+    void (*chars)(void *ctx, const char *s, size_t n);
+};
+/* Reads one element (data[0..len), white space around it allowed) with the callbacks. Returns
+ * 1 when it read all of it exactly as libxml2 would; 0 when it gave up (malformed, or a
+ * construct it leaves to libxml2), in which case the callbacks made are to be forgotten. */
+int ns_xml_fast(const char *data, size_t len, const struct ns_xml_fast_cb *cb, void *ctx);
 
 struct ns_json;
 int ns_json_new(struct ns_json **out, const char *source, const struct ns_sink *sink);

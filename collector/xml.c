@@ -40,6 +40,8 @@ struct ns_xml {
     size_t cur;              /* where the search for the next tag goes on, while inside */
     long ev_line;            /* line of that "<Event" */
     int skipping;            /* 1 while skipping an oversized event up to its end tag */
+    int no_fast;             /* 1: every event through libxml2 (tests, benchmarks) */
+    uint64_t fast_events;    /* events the scanner of xmlfast.c read */
     uint64_t events_seen;    /* <Event> elements found */
     uint64_t rejects;        /* events rejected by this engine */
     uint64_t bytes_in;       /* bytes fed */
@@ -309,11 +311,27 @@ static size_t sanitize(char *p, size_t len)
     return fixed;
 }
 
-/* One parse of one event; returns 1 when it was well-formed. */
-static int parse_once(struct ns_xml *x, const char *data, size_t len)
+/* The scanner's callbacks: libxml2's, called the same way. */
+static void fast_start(void *ctx, const char *name, int nattrs, const char **attrs)
 {
-    const char *enc = x->declared_enc[0] ? x->declared_enc : "UTF-8";
-    int perr;
+    on_start(ctx, (const xmlChar *)name, NULL, NULL, 0, NULL, nattrs, 0, (const xmlChar **)attrs);
+}
+
+static void fast_end(void *ctx, const char *name)
+{
+    on_end(ctx, (const xmlChar *)name, NULL, NULL);
+}
+
+static void fast_chars(void *ctx, const char *s, size_t n)
+{
+    on_chars(ctx, (const xmlChar *)s, (int)n);
+}
+
+static const struct ns_xml_fast_cb fast_cb = {fast_start, fast_end, fast_chars};
+
+/* Clears the per-event state before a parse. */
+static void event_reset(struct ns_xml *x)
+{
     ns_raw_reset(&x->raw);
     x->depth = 0;
     x->sect = SECT_NONE;
@@ -326,6 +344,29 @@ static int parse_once(struct ns_xml *x, const char *data, size_t len)
     x->errcode = 0;
     ns_buf_reset(&x->text);
     x->text_too_big = 0;
+}
+
+/* One parse of one event with the scanner of xmlfast.c: returns 1 when it read the event (its
+ * fields then stand, or its error when a field was refused), 0 when libxml2 is to read it. */
+static int parse_fast(struct ns_xml *x, const char *data, size_t len)
+{
+    if (x->no_fast || x->declared_enc[0] || len > INT32_MAX) {
+        return 0;
+    }
+    event_reset(x);
+    if (!ns_xml_fast(data, len, &fast_cb, x)) {
+        return 0;
+    }
+    x->fast_events++;
+    return 1;
+}
+
+/* One parse of one event with libxml2; returns 1 when it was well-formed. */
+static int parse_once(struct ns_xml *x, const char *data, size_t len)
+{
+    const char *enc = x->declared_enc[0] ? x->declared_enc : "UTF-8";
+    int perr;
+    event_reset(x);
     if (xmlCtxtResetPush(x->ctxt, NULL, 0, NULL, enc) != 0) {
         snprintf(x->errmsg, sizeof(x->errmsg), "out of memory");
         return 0;
@@ -339,7 +380,7 @@ static int parse_once(struct ns_xml *x, const char *data, size_t len)
 int ns_xml_parse_event(struct ns_xml *x, char *data, size_t len, const char *where, long first_line)
 {
     char loc[64];
-    int ok = parse_once(x, data, len);
+    int ok = parse_fast(x, data, len) ? !x->errmsg[0] : parse_once(x, data, len);
     if (!ok && (x->errcode == XML_ERR_INVALID_CHAR || x->errcode == XML_ERR_INVALID_CHARREF) &&
         sanitize(data, len)) {
         ok = parse_once(x, data, len);
@@ -414,6 +455,16 @@ void ns_xml_free(struct ns_xml *x)
 uint64_t ns_xml_rejects(const struct ns_xml *x)
 {
     return x->rejects;
+}
+
+void ns_xml_set_fast(struct ns_xml *x, int fast)
+{
+    x->no_fast = !fast;
+}
+
+uint64_t ns_xml_fast_events(const struct ns_xml *x)
+{
+    return x->fast_events;
 }
 
 static void reject(struct ns_xml *x, long line, const char *why)
