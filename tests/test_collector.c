@@ -855,7 +855,8 @@ static const char *const scanner_snippets[] = {
     "\xEF\xBF\xBE", "\xF4\x90\x80\x80", "\xF0\x9F\x98\x80", "'", "\"", "<", ">", "/", "=",
     "/>", "</Data>", "<Data>", "<x/>", "</x>", "xmlns:a='b'", " a:b='1'", " xmlns='u'",
     " xmlns='http://www.w3.org/2000/xmlns/'", " xmlns='a:b'", " xmlns='http://'",
-    " Name='dup'", " n='1'", " n=\"&amp;\"", "a:", ":", "-", "1",
+    " Name='dup'", " n='1'", " n=\"&amp;\"", " n='\xC2\x85\xEF\xBB\xBF'", "\xC2\x85", "\xC2\x9F",
+    "\xEF\xBB\xBF", "&#x85;", "&#133;", "&#x10FFFF;", "&#x110000;", "&#0000065;", "a:", ":", "-", "1",
 };
 
 /* Deterministic pseudo-random numbers for the mutations. */
