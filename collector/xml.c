@@ -1,7 +1,9 @@
 /*
  * xml.c - event XML, streamed: decodes UTF-8 / UTF-16 (with or without a byte-order mark),
  * finds each <Event> element in the stream (under an <Events> root or with no root at all,
- * as wevtutil prints them) and parses it with libxml2's SAX2 push parser.
+ * as wevtutil prints them) and parses it: with the scanner of xmlfast.c when it can read the
+ * event exactly as libxml2 would, else with libxml2's SAX2 push parser; both call the same
+ * handlers below.
  *
  * Splitting the stream into events first means a malformed or truncated event is rejected
  * with its line number while every event around it is still read, and an event that never

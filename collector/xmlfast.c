@@ -17,9 +17,9 @@
 
 #include <string.h>
 
-#define FAST_DEPTH 48    /* elements open at once (libxml2 allows 256) */
-#define FAST_NAME 64     /* bytes of a name, with its NUL */
-#define FAST_ATTRS 16    /* attributes of one tag */
+#define FAST_DEPTH 48     /* elements open at once (libxml2 allows 256) */
+#define FAST_NAME 64      /* bytes of a name, with its NUL */
+#define FAST_ATTRS 16     /* attributes of one tag */
 #define FAST_SCRATCH 2048 /* decoded attribute values of one tag that held entities */
 
 /* Byte classes. */
@@ -41,8 +41,7 @@ static void init_classes(void)
     }
     for (int c = 0; c < 256; c++) {
         unsigned char v = 0;
-        if ((c >= 0x20 && c < 0x80 && c != '<' && c != '&' && c != ']') || c == '\t' ||
-            c == '\n') {
+        if ((c >= 0x20 && c < 0x80 && c != '<' && c != '&' && c != ']') || c == '\t' || c == '\n') {
             v |= C_TEXT;
         }
         if (c >= 0x20 && c < 0x80 && c != '<' && c != '&' && c != '"' && c != '\'') {
