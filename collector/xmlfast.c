@@ -226,7 +226,7 @@ static const unsigned char *read_attrs(const unsigned char *p, const unsigned ch
     int n = 0, saw_xmlns = 0;
     for (;;) {
         const unsigned char *q = skip_ws(p, end), *v;
-        char quote, *name = anames[n];
+        char quote, *name;
         const char *vs, *ve;
         if (q >= end) {
             return NULL;
@@ -239,7 +239,7 @@ static const unsigned char *read_attrs(const unsigned char *p, const unsigned ch
             *nattrs = n;
             return q + 1 + (size_t)*empty;
         }
-        if (q == p || n == FAST_ATTRS || !(q = read_name(q, end, name))) {
+        if (q == p || n == FAST_ATTRS || !(q = read_name(q, end, name = anames[n]))) {
             return NULL; /* no space before it, too many, or not a plain name */
         }
         q = skip_ws(q, end);

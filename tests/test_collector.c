@@ -846,6 +846,57 @@ static const char *const scanner_reads[] = {
     "<Unknown><Data Name='z'>zz</Data></Unknown></Event>\n",
 };
 
+/* Events the scanner leaves to libxml2 (each still read the same). */
+static void scanner_leaves(struct ns_buf *b, int which)
+{
+    static const char head[] =
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+        "<Provider Name='Microsoft-Windows-NTLM'/><EventID>8001</EventID>"
+        "<TimeCreated SystemTime='2026-03-12T01:00:00Z'/><EventRecordID>1</EventRecordID>"
+        "<Channel>Microsoft-Windows-NTLM/Operational</Channel><Computer>WS01</Computer>"
+        "</System>";
+    ns_buf_reset(b);
+    if (which == 0) {
+        ns_buf_adds(b, "<?xml version='1.0' encoding='windows-1252'?>\n");
+    }
+    ns_buf_adds(b, head);
+    switch (which) {
+    case 1: /* an ampersand in an attribute value */
+        ns_buf_adds(b, "<EventData><Data Name='a&amp;b'>x</Data></EventData>");
+        break;
+    case 2: /* comment and CDATA */
+        ns_buf_adds(b, "<EventData><!-- c --><Data Name='UserName'><![CDATA[a<b]]></Data>"
+                       "</EventData>");
+        break;
+    case 3: /* more attributes than the scanner keeps */
+        ns_buf_adds(b, "<EventData><Data");
+        for (int k = 0; k < 20; k++) {
+            ns_buf_printf(b, " a%d='%d'", k, k);
+        }
+        ns_buf_adds(b, " Name='UserName'>bob</Data></EventData>");
+        break;
+    case 4: /* deeper than the scanner goes */
+        ns_buf_adds(b, "<UserData>");
+        for (int k = 0; k < 60; k++) {
+            ns_buf_printf(b, "<L%d>", k);
+        }
+        ns_buf_adds(b, "leaf");
+        for (int k = 59; k >= 0; k--) {
+            ns_buf_printf(b, "</L%d>", k);
+        }
+        ns_buf_adds(b, "</UserData>");
+        break;
+    case 5: /* prefixes */
+        ns_buf_adds(b, "<e:EventData xmlns:e='urn:x'><e:Data Name='UserName'>bob</e:Data>"
+                       "</e:EventData>");
+        break;
+    default: /* white space in an attribute value, which libxml2 normalizes */
+        ns_buf_adds(b, "<EventData><Data Name='User\tName'>bob</Data></EventData>");
+        break;
+    }
+    ns_buf_adds(b, "</Event>\n");
+}
+
 /* What the mutations insert: constructs the scanner reads, leaves to libxml2, or that are
  * malformed. */
 static const char *const scanner_snippets[] = {
@@ -968,6 +1019,14 @@ static void test_xml_scanner_matches_libxml2(void **state)
         }
     }
     assert_int_equal(nfast, ntotal);
+    /* constructs it leaves to libxml2: read by it, the same way */
+    for (int w = 0; w < 7; w++) {
+        uint64_t before = nfast, read_before = nread;
+        scanner_leaves(&doc, w);
+        check_same(doc.data, doc.len, &fast, &slow, &nfast, &nread);
+        assert_int_equal(nfast, before);
+        assert_int_equal(nread, read_before + 1);
+    }
     /* mutated: one to three insertions, deletions or replaced bytes each */
     for (int m = 0; m < 40000; m++) {
         const struct ns_buf *b = &base[lcg(&seed) % nbase];
