@@ -15,6 +15,7 @@
  */
 #include "ns_parser.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define FAST_DEPTH 48     /* elements open at once (libxml2 allows 256) */
@@ -33,12 +34,11 @@ enum {
 
 static unsigned char cls[256];
 
-/* Fills cls[] once (idempotent; every thread writes the same bytes before any read). */
-static void init_classes(void)
+static pthread_once_t cls_once = PTHREAD_ONCE_INIT;
+
+/* Fills cls[] (once, through pthread_once: the server parses on several threads). */
+static void fill_classes(void)
 {
-    if (cls['a']) {
-        return;
-    }
     for (int c = 0; c < 256; c++) {
         unsigned char v = 0;
         if ((c >= 0x20 && c < 0x80 && c != '<' && c != '&' && c != ']') || c == '\t' || c == '\n') {
@@ -387,7 +387,9 @@ int ns_xml_fast(const char *data, size_t len, const struct ns_xml_fast_cb *cb, v
     char names[FAST_DEPTH][FAST_NAME], anames[FAST_ATTRS][FAST_NAME], scratch[FAST_SCRATCH];
     const char *attrs[FAST_ATTRS * 5];
     int depth = 0;
-    init_classes();
+    if (pthread_once(&cls_once, fill_classes) != 0) {
+        return 0; /* libxml2 reads the event */
+    }
     p = skip_ws(p, end);
     while (p < end) {
         if (*p != '<') {
