@@ -60,9 +60,8 @@ int ns_event_to_json(const struct ns_event *ev, struct ns_buf *out)
         if (!ev->has[f]) {
             continue;
         }
-        lens[f] = ns_fields[f].kind == NS_K_TEXT || ns_fields[f].kind == NS_K_HEX
-                      ? strlen(ev->s[f])
-                      : 0;
+        lens[f] =
+            ns_fields[f].kind == NS_K_TEXT || ns_fields[f].kind == NS_K_HEX ? strlen(ev->s[f]) : 0;
         room += strlen(ns_fields[f].name) + 6 + (lens[f] > 6 ? lens[f] * 6 : 40);
     }
     if (!(start = p = ns_buf_space(out, room))) {
@@ -194,32 +193,6 @@ int ns_event_from_json(const void *vobj, struct ns_event *ev, char *why, size_t 
 /* Fast path: the exact text ns_event_to_json writes                                           */
 /* ========================================================================================== */
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    size_t len = p[0] < 0x80             ? 1
-                 : (p[0] & 0xE0) == 0xC0 ? 2
-                 : (p[0] & 0xF0) == 0xE0 ? 3
-                 : (p[0] & 0xF8) == 0xF0 ? 4
-                                         : 0;
-    uint32_t c;
-    if (!len || len > n) {
-        return 0;
-    }
-    c = len == 1 ? p[0] : len == 2 ? p[0] & 0x1Fu : len == 3 ? p[0] & 0x0Fu : p[0] & 0x07u;
-    for (size_t k = 1; k < len; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            return 0;
-        }
-        c = c << 6 | (p[k] & 0x3Fu);
-    }
-    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-        c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-        return 0; /* overlong, out of range or a surrogate */
-    }
-    return len;
-}
-
 static int hex4(const char *p, unsigned *out)
 {
     unsigned v = 0;
@@ -305,24 +278,7 @@ static int fast_string(const char **pp, const char *end, struct ns_buf *tmp, con
                 } else if (u >= 0xDC00 && u <= 0xDFFF) {
                     return -1;
                 }
-                if (u < 0x80) {
-                    out[0] = (char)u;
-                } else if (u < 0x800) {
-                    out[0] = (char)(0xC0 | u >> 6);
-                    out[1] = (char)(0x80 | (u & 0x3F));
-                    n = 2;
-                } else if (u < 0x10000) {
-                    out[0] = (char)(0xE0 | u >> 12);
-                    out[1] = (char)(0x80 | (u >> 6 & 0x3F));
-                    out[2] = (char)(0x80 | (u & 0x3F));
-                    n = 3;
-                } else {
-                    out[0] = (char)(0xF0 | u >> 18);
-                    out[1] = (char)(0x80 | (u >> 12 & 0x3F));
-                    out[2] = (char)(0x80 | (u >> 6 & 0x3F));
-                    out[3] = (char)(0x80 | (u & 0x3F));
-                    n = 4;
-                }
+                n = ns_utf8_put(out, u);
                 break;
             default:
                 return -1;
@@ -334,7 +290,8 @@ static int fast_string(const char **pp, const char *end, struct ns_buf *tmp, con
             continue;
         }
         {
-            size_t n = c < 0x80 ? 1 : utf8_len((const unsigned char *)p, (size_t)(end - p));
+            uint32_t cp;
+            size_t n = c < 0x80 ? 1 : ns_utf8_len((const unsigned char *)p, (size_t)(end - p), &cp);
             if (!n) {
                 return -1;
             }

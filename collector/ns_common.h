@@ -115,6 +115,13 @@ int ns_random(void *out, size_t len);
 /* 1 when the len bytes at a and b are equal; takes the same time whatever they hold. */
 int ns_consttime_eq(const void *a, const void *b, size_t len);
 
+/* UTF-8. ns_utf8_put writes code point cp (at most 0x10FFFF) into out (4 bytes) and returns
+ * how many bytes it took. ns_utf8_len returns the length of the well-formed sequence at p (n
+ * bytes left: 1 for ASCII) and sets *cp, or returns 0 for an invalid, overlong, surrogate or
+ * out-of-range sequence. */
+size_t ns_utf8_put(char *out, uint32_t cp);
+size_t ns_utf8_len(const unsigned char *p, size_t n, uint32_t *cp);
+
 /* Case-insensitive ASCII comparison. */
 int ns_strieq(const char *a, const char *b);
 /* Copies src into dst (cap > 0 bytes), cut short when it does not fit; always terminated.

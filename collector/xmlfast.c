@@ -75,36 +75,12 @@ static int xml_char(unsigned long cp)
            (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
-/* Length of the well-formed UTF-8 sequence of an allowed character at p (p[0] >= 0x80), or 0. */
+/* Length of the well-formed UTF-8 sequence of an allowed character at p, or 0. */
 static size_t utf8_char(const unsigned char *p, const unsigned char *end)
 {
-    unsigned long cp;
-    size_t n;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        n = 2;
-        cp = p[0] & 0x1Fu;
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        n = 3;
-        cp = p[0] & 0x0Fu;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        n = 4;
-        cp = p[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n) {
-        return 0;
-    }
-    for (size_t k = 1; k < n; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = cp << 6 | (p[k] & 0x3Fu);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || !xml_char(cp)) {
-        return 0;
-    }
-    return n;
+    uint32_t cp;
+    size_t n = ns_utf8_len(p, (size_t)(end - p), &cp);
+    return n && xml_char(cp) ? n : 0;
 }
 
 /* Decodes the entity or character reference at p (p[0] == '&') into out (4 bytes) and sets
@@ -154,25 +130,7 @@ static size_t entity(const unsigned char *p, const unsigned char *end, char *out
     if (!digits || k >= avail || p[k] != ';' || !xml_char(cp)) {
         return 0;
     }
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        *olen = 1;
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        *olen = 2;
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        *olen = 3;
-    } else {
-        out[0] = (char)(0xF0 | (cp >> 18));
-        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (char)(0x80 | (cp & 0x3F));
-        *olen = 4;
-    }
+    *olen = ns_utf8_put(out, (uint32_t)cp);
     return k + 1;
 }
 
