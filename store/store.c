@@ -468,7 +468,8 @@ static int prepare_store_event(struct ns_store *st)
 {
     int rc;
     if ((rc = prepare_once(st, "event_insert.sql", &st->insert_event)) != NS_OK ||
-        (rc = prepare_once(st, "dep_upsert.sql", &st->upsert_dep)) != NS_OK ||
+        (rc = prepare_once(st, "dep_find.sql", &st->find_dep)) != NS_OK ||
+        (rc = prepare_once(st, "dep_insert.sql", &st->insert_dep)) != NS_OK ||
         (rc = prepare_once(st, "str_get.sql", &st->str_get)) != NS_OK) {
         return rc;
     }
@@ -623,7 +624,8 @@ int ns_store_close(struct ns_store *st)
         rc = ns_store_commit(st);
     }
     sqlite3_finalize(st->insert_event);
-    sqlite3_finalize(st->upsert_dep);
+    sqlite3_finalize(st->find_dep);
+    sqlite3_finalize(st->insert_dep);
     sqlite3_finalize(st->upsert_host);
     sqlite3_finalize(st->upsert_exc);
     sqlite3_finalize(st->upsert_depday);
@@ -711,26 +713,46 @@ static int last_days(struct ns_store *st, int64_t dep, int64_t *last, int64_t *l
     return step == SQLITE_ROW ? NS_OK : ns_store_fail(st, "reading a dependency");
 }
 
-/* Finds or creates the dependency of key (its parts and reason); sets key->dep_id. The
- * batch writes its addresses with the totals. */
-static int upsert_dep(struct ns_store *st, struct dep_key *key)
+/* Binds key's parts and reason to s (dep_find.sql and dep_insert.sql: the same order). */
+static void bind_dep_key(sqlite3_stmt *s, const struct dep_key *key)
 {
-    sqlite3_stmt *s = st->upsert_dep;
-    int64_t id = 0;
-    int step;
     for (int p = 0; p < DP_NTLM_VERSION; p++) {
         bind_text_or_empty(s, 1 + p, key->part[p]);
     }
     sqlite3_bind_int64(s, 7, key->reason_id);
     bind_text_or_empty(s, 8, key->part[DP_NTLM_VERSION]);
+}
+
+/* Runs s with key bound; *id = its one answer's first column, or 0 when it answered none. */
+static int dep_key_step(sqlite3_stmt *s, const struct dep_key *key, int64_t *id)
+{
+    int step;
+    *id = 0;
+    bind_dep_key(s, key);
     step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
-        id = sqlite3_column_int64(s, 0);
+        *id = sqlite3_column_int64(s, 0);
         step = sqlite3_step(s);
     }
     sqlite3_reset(s);
-    if (step != SQLITE_DONE || !id) {
-        return ns_store_fail(st, "updating dependencies");
+    return step == SQLITE_DONE ? NS_OK : NS_EDB;
+}
+
+/* Finds or creates the dependency of key (its parts and reason); sets key->dep_id and
+ * *created. A lookup first: an upsert that finds the row rewrites it and its indexes. The
+ * batch writes its addresses with the totals. */
+static int upsert_dep(struct ns_store *st, struct dep_key *key, int *created)
+{
+    int64_t id;
+    *created = 0;
+    if (dep_key_step(st->find_dep, key, &id) != NS_OK) {
+        return ns_store_fail(st, "reading dependencies");
+    }
+    if (!id) {
+        if (dep_key_step(st->insert_dep, key, &id) != NS_OK || !id) {
+            return ns_store_fail(st, "adding a dependency");
+        }
+        *created = 1;
     }
     key->dep_id = id;
     return NS_OK;
@@ -812,10 +834,13 @@ static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **
     dep_key_hash(&dk, &h1, &h2);
     if (!(e = dep_cache_get(&st->dep_ids, h1, h2))) {
         int64_t last = NULL_DAY, last_v1 = NULL_DAY;
-        /* (during an upgrade's copy, only the id: the later steps fill in the rest) */
-        if ((rc = upsert_dep(st, &dk)) != NS_OK ||
-            (st->dep_last_days && (rc = last_days(st, dk.dep_id, &last, &last_v1)) != NS_OK) ||
-            (st->dep_keys_set && (rc = set_dep_keys(st, &dk)) != NS_OK)) {
+        int created;
+        /* a known one has its last days and keys; a new one has no days yet (during an
+         * upgrade's copy, only the id: the later steps fill in the rest) */
+        if ((rc = upsert_dep(st, &dk, &created)) != NS_OK ||
+            (!created && st->dep_last_days &&
+             (rc = last_days(st, dk.dep_id, &last, &last_v1)) != NS_OK) ||
+            (created && st->dep_keys_set && (rc = set_dep_keys(st, &dk)) != NS_OK)) {
             return rc;
         }
         if (!(e = dep_cache_put(&st->dep_ids, h1, h2, dk.dep_id, last, last_v1))) {

@@ -60,7 +60,8 @@ struct dep_cache {
 struct ns_store {
     sqlite3 *db;                         /* the connection */
     sqlite3_stmt *insert_event;          /* sql/event_insert.sql */
-    sqlite3_stmt *upsert_dep;            /* sql/dep_upsert.sql */
+    sqlite3_stmt *find_dep;              /* sql/dep_find.sql */
+    sqlite3_stmt *insert_dep;            /* sql/dep_insert.sql */
     sqlite3_stmt *upsert_host;           /* sql/host_upsert.sql */
     sqlite3_stmt *upsert_exc;            /* sql/exc_upsert.sql */
     sqlite3_stmt *upsert_depday;         /* sql/dep_day_upsert.sql */

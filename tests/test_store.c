@@ -779,6 +779,35 @@ static void test_dependency_ids_across_batches(void **state)
     assert_int_equal(json_array_size(deps), 10);
     json_decref(deps);
     assert_int_equal(ns_store_close(st), NS_OK);
+
+    /* reopened (no cached ids): a known dependency is found by its key, whatever the case of
+     * its names, and keeps its id, keys and totals */
+    ns_buf_reset(&one);
+    xml_event(&one, NTLM_PROV, NTLM_CH, 4022, "FS01", 60, "2026-04-04T10:00:00Z", "Username",
+              "aLiCe", "RemoteClientMachine", "wS01.corp.example.com", NULL);
+    xml_event(&one, NTLM_PROV, NTLM_CH, 4022, "fs01.corp.example.com", 61, "2026-04-04T11:00:00Z",
+              "Username", "BOB", "RemoteClientMachine", "ws07", NULL);
+    {
+        sqlite3 *db;
+        int64_t before;
+        assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+        before = sql_int(db, "SELECT max(id) FROM dep");
+        sqlite3_close(db);
+        assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+        assert_int_equal(ingest_buf(st, NS_FMT_XML, one.data, one.len).stored, 2);
+        assert_int_equal(ns_store_close(st), NS_OK);
+        assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+        assert_int_equal(sql_int(db, "SELECT count(*) FROM dep"), 2);
+        assert_int_equal(sql_int(db, "SELECT max(id) FROM dep"), before);
+        assert_int_equal(sql_int(db, "SELECT sum(events) FROM dep"), 12);
+        assert_int_equal(sql_int(db, "SELECT events FROM dep WHERE account = 'bob'"), 2);
+        assert_int_equal(sql_int(db, "SELECT count(*) FROM dep WHERE akey IS NULL OR ckey IS NULL "
+                                     "OR tkey IS NULL"),
+                         0);
+        assert_int_equal(sql_int(db, "SELECT last_day FROM dep WHERE account = 'bob'"),
+                         sql_int(db, "SELECT max(day) FROM dep_daily"));
+        sqlite3_close(db);
+    }
     ns_buf_free(&xml);
     ns_buf_free(&one);
     tmpdb_remove(&t);
