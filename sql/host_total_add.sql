@@ -1,6 +1,7 @@
--- Adds a batch's aggregate for one reporting host and role to its running totals.
+-- Adds a batch's aggregates to the reporting hosts' running totals, one row per (computer,
+-- role): c1 computer, c2 role, c3 events, c4 first and c5 last seen (store/rows.c; c0 unused).
 INSERT INTO host_total (computer, role, events, first_seen, last_seen)
-VALUES (?1, ?2, ?3, ?4, ?5)
+SELECT c1, c2, c3, c4, c5 FROM ns_rows(?1) WHERE true
 ON CONFLICT (computer, role)
 DO UPDATE SET events = events + excluded.events,
               first_seen = min(first_seen, excluded.first_seen),

@@ -94,9 +94,9 @@ _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views
 
 /* Files of the statements prepared on first use, by enum ns_stmt. */
 static const char *const stmt_files[NS_STMT_COUNT] = {
-    "token_add.sql",  "token_list.sql", "token_revoke.sql",     "token_valid.sql",
-    "agent_seen.sql", "agent_list.sql", "summary_sent_get.sql", "summary_sent_add.sql",
-    "dep_day_rows.sql", "dep_pack_put.sql", "dep_pack_drop.sql", "dep_days.sql",
+    "token_add.sql",      "token_list.sql",   "token_revoke.sql",     "token_valid.sql",
+    "agent_seen.sql",     "agent_list.sql",   "summary_sent_get.sql", "summary_sent_add.sql",
+    "dep_day_rows.sql",   "dep_pack_put.sql", "dep_pack_drop.sql",    "dep_days.sql",
     "dep_pack_parts.sql",
 };
 
@@ -571,8 +571,9 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         return NS_EDB;
     }
     sqlite3_busy_timeout(st->db, 10000);
-    if (ns_pack_register(st->db) != NS_OK || ns_range_register(st->db) != NS_OK) {
-        rc = ns_store_fail(st, "registering ns_field and ns_dep_range");
+    if (ns_pack_register(st->db) != NS_OK || ns_range_register(st->db) != NS_OK ||
+        ns_rows_register(st->db) != NS_OK) {
+        rc = ns_store_fail(st, "registering ns_field, ns_dep_range and ns_rows");
     } else if (readonly) {
         int v = 0;
         if ((rc = user_version(st, &v)) == NS_OK && v != NS_SCHEMA_VERSION) {
@@ -1242,24 +1243,120 @@ static int by_day_dep(const void *x, const void *y)
     return (a->dep_id > b->dep_id) - (a->dep_id < b->dep_id);
 }
 
-/* Writes a dependency row's counters of its day into dep_daily. When the id cache knows the
- * dependency's last days and the row's day is not before them, whether the stored row and
- * its first NTLMv1 event of the day are new follows from them: a plain INSERT or UPDATE.
- * Otherwise (an older day, or a dependency the cache has forgotten) the upsert says.
- * *new_day, *new_v1: the row, or its NTLMv1 events, are new on that day. */
-static int depday_write(struct ns_store *st, const struct agg *a, const struct dep_slot *e,
-                        int *new_day, int *new_v1)
+/* A dependency's additions from the batch to its running totals (dep_total_add.sql). */
+struct dep_total {
+    int64_t dep, events, ntlmv1, first_seen, last_seen, last_day, last_v1_day;
+    const char *client_ip, *target_ip; /* "" keeps the stored one */
+};
+
+/* The batch's dependency rows as the flush sorts them out. */
+struct dep_flush {
+    struct agg **ins; /* rows of days new to their dependency (dep_day_insert.sql) */
+    struct agg **upd; /* rows of a dependency's last day stored (dep_day_add.sql) */
+    struct agg **tot; /* rows of cached dependencies, their totals written together */
+    size_t nins, nupd, ntot;
+    struct dep_total *sums; /* tot summed by dependency */
+};
+
+/* ns_rows columns of dependency-day rows (dep_day_insert.sql, dep_day_add.sql): day, dep,
+ * events, NTLMv1 events, warnings, blocked, first and last seen. */
+static void depday_column(void *ctx, size_t k, int col, sqlite3_context *out)
 {
-    sqlite3_stmt *d;
-    int step, known = e && (e->last_day == NULL_DAY || a->day >= e->last_day) &&
-                      (!a->ntlmv1 || e->last_v1_day == NULL_DAY || a->day >= e->last_v1_day);
-    if (known) {
-        *new_day = e->last_day == NULL_DAY || a->day > e->last_day;
-        *new_v1 = a->ntlmv1 > 0 && (e->last_v1_day == NULL_DAY || a->day > e->last_v1_day);
-        d = *new_day ? st->insert_depday : st->add_depday;
+    const struct agg *a = ((struct agg *const *)ctx)[k];
+    const int64_t v[] = {a->day,      a->dep_id,  a->events,     a->ntlmv1,
+                         a->warnings, a->blocked, a->first_seen, a->last_seen};
+    if (col < 8) {
+        sqlite3_result_int64(out, v[col]);
     } else {
-        d = st->upsert_depday;
+        sqlite3_result_null(out);
     }
+}
+
+/* ns_rows columns of running totals (dep_total_add.sql). */
+static void deptotal_column(void *ctx, size_t k, int col, sqlite3_context *out)
+{
+    const struct dep_total *t = &((const struct dep_total *)ctx)[k];
+    const int64_t v[] = {t->dep,       t->events,   t->ntlmv1,     t->first_seen,
+                         t->last_seen, t->last_day, t->last_v1_day};
+    if (col == 7 || col == 8) {
+        sqlite3_result_text(out, col == 7 ? t->client_ip : t->target_ip, -1, SQLITE_STATIC);
+    } else if (col > 8 || (col == 6 && t->last_v1_day == NULL_DAY)) {
+        sqlite3_result_null(out);
+    } else {
+        sqlite3_result_int64(out, v[col]);
+    }
+}
+
+/* Runs s (ns_rows over rows[0..n) with columns of column); when expect, it must change
+ * exactly n rows: else the cache and the table disagree. */
+static int write_rows(struct ns_store *st, sqlite3_stmt *s, void *rows, size_t n,
+                      void (*column)(void *, size_t, int, sqlite3_context *), int expect,
+                      const char *what)
+{
+    struct ns_rows r;
+    int rc;
+    r.n = n;
+    r.ctx = rows;
+    r.column = column;
+    if ((rc = ns_rows_write(st, s, &r, what)) != NS_OK) {
+        return rc;
+    }
+    if (expect && n && (size_t)sqlite3_changes64(st->db) != n) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "%s: %lld rows of %zu found", what,
+                 (long long)sqlite3_changes64(st->db), n);
+        return NS_EDB;
+    }
+    return NS_OK;
+}
+
+/* Adds row a's counters to total t (rows come in day order: the latest address wins). */
+static void total_add(struct dep_total *t, const struct agg *a)
+{
+    t->events += a->events;
+    t->ntlmv1 += a->ntlmv1;
+    t->first_seen = a->first_seen < t->first_seen ? a->first_seen : t->first_seen;
+    t->last_seen = a->last_seen > t->last_seen ? a->last_seen : t->last_seen;
+    t->last_day = a->day > t->last_day ? a->day : t->last_day;
+    if (a->ntlmv1 > 0 && a->day > t->last_v1_day) {
+        t->last_v1_day = a->day;
+    }
+    if (*a->part[AGG_CLIENT_IP]) {
+        t->client_ip = a->part[AGG_CLIENT_IP];
+    }
+    if (*a->part[AGG_TARGET_IP]) {
+        t->target_ip = a->part[AGG_TARGET_IP];
+    }
+}
+
+/* Writes the running totals of rows[0..n) (one dependency's when n is 1 or they are all
+ * its), summed by dependency into sums (room for n). */
+static int write_totals(struct ns_store *st, struct agg **rows, size_t n, struct dep_total *sums)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct agg *a = rows[k];
+        struct dep_total *t = m ? &sums[m - 1] : NULL;
+        if (!t || t->dep != a->dep_id) {
+            t = &sums[m++];
+            memset(t, 0, sizeof(*t));
+            t->dep = a->dep_id;
+            t->first_seen = INT64_MAX;
+            t->last_seen = INT64_MIN;
+            t->last_day = t->last_v1_day = NULL_DAY;
+            t->client_ip = t->target_ip = "";
+        }
+        total_add(t, a);
+    }
+    return write_rows(st, st->add_deptotal, sums, m, deptotal_column, 1,
+                      "updating dependency totals");
+}
+
+/* The upsert of a row the cache cannot decide (an older day, or a dependency it has
+ * forgotten): *new_day, *new_v1 say whether the row, or its NTLMv1 events, are new. */
+static int depday_upsert(struct ns_store *st, const struct agg *a, int *new_day, int *new_v1)
+{
+    sqlite3_stmt *d = st->upsert_depday;
+    int step;
     sqlite3_bind_int64(d, 1, a->day);
     sqlite3_bind_int64(d, 2, a->dep_id);
     sqlite3_bind_int64(d, 3, a->events);
@@ -1269,75 +1366,116 @@ static int depday_write(struct ns_store *st, const struct agg *a, const struct d
     sqlite3_bind_int64(d, 7, a->first_seen);
     sqlite3_bind_int64(d, 8, a->last_seen);
     step = sqlite3_step(d);
-    if (known) {
-        /* an UPDATE that found no row: the cache and the table disagree */
-        if (step == SQLITE_DONE && sqlite3_changes(st->db) != 1) {
-            step = SQLITE_CORRUPT;
-        }
-    } else {
-        *new_day = step == SQLITE_ROW && sqlite3_column_int(d, 0);
-        *new_v1 = step == SQLITE_ROW && sqlite3_column_int(d, 1);
-        if (step == SQLITE_ROW) {
-            step = sqlite3_step(d);
-        }
+    *new_day = step == SQLITE_ROW && sqlite3_column_int(d, 0);
+    *new_v1 = step == SQLITE_ROW && sqlite3_column_int(d, 1);
+    if (step == SQLITE_ROW) {
+        step = sqlite3_step(d);
     }
     sqlite3_reset(d);
     return step == SQLITE_DONE ? NS_OK : ns_store_fail(st, "updating dependency rollups");
 }
 
-/* Writes one dependency row of the batch: its day, the burn-down, its totals, the day's sums. */
-static int flush_dep(struct ns_store *st, const struct agg *a, struct day_sum *days, int *ndays)
+/* Sorts out one dependency row of the batch (rows come in dep_daily's key order). When the id
+ * cache knows the dependency's last days and the row's day is not before them, whether the
+ * row and its first NTLMv1 event of the day are new follows from them: the row joins the
+ * INSERT or the UPDATE written for the whole batch, its totals those summed for it. Otherwise
+ * the upsert writes it now and says (a dependency the cache has forgotten also gets its
+ * totals now: its later rows read its last days back). Then the burn-down and the day's sums. */
+static int flush_dep(struct ns_store *st, struct agg *a, struct dep_flush *f, struct day_sum *days,
+                     int *ndays)
 {
     struct dep_slot *e;
-    sqlite3_stmt *d;
-    int rc, step, new_day = 0, new_v1 = 0;
-    /* the cached entry (the id cache follows the last days the totals move; a dependency it
-     * has forgotten is read back) */
+    int rc, new_day = 0, new_v1 = 0;
+    int64_t last = NULL_DAY, last_v1 = NULL_DAY;
+    /* the cached entry (the id cache follows the last days the totals move) */
     e = dep_cache_get(&st->dep_ids, a->dep_h1, a->dep_h2);
     if (e && e->id != a->dep_id) {
         e = NULL;
     }
-    /* its counters of the day */
-    if ((rc = depday_write(st, a, e, &new_day, &new_v1)) != NS_OK) {
+    if (e && (e->last_day == NULL_DAY || a->day >= e->last_day) &&
+        (!a->ntlmv1 || e->last_v1_day == NULL_DAY || a->day >= e->last_v1_day)) {
+        new_day = e->last_day == NULL_DAY || a->day > e->last_day;
+        new_v1 = a->ntlmv1 > 0 && (e->last_v1_day == NULL_DAY || a->day > e->last_v1_day);
+        if (new_day) {
+            f->ins[f->nins++] = a;
+        } else {
+            f->upd[f->nupd++] = a;
+        }
+    } else if ((rc = depday_upsert(st, a, &new_day, &new_v1)) != NS_OK) {
         return rc;
     }
     /* the burn-down, before the totals move the dependency's last days */
-    if (new_day || new_v1) {
-        int64_t last = e ? e->last_day : NULL_DAY, last_v1 = e ? e->last_v1_day : NULL_DAY;
-        if ((!e && (rc = last_days(st, a->dep_id, &last, &last_v1)) != NS_OK) ||
-            (new_day &&
-             (rc = burndown_add(st, days, ndays, a->dep_id, a->day, last, 0)) != NS_OK) ||
-            (new_v1 &&
-             (rc = burndown_add(st, days, ndays, a->dep_id, a->day, last_v1, 1)) != NS_OK)) {
-            return rc;
-        }
-    }
-    /* and its running totals */
-    d = st->add_deptotal;
-    sqlite3_bind_int64(d, 1, a->dep_id);
-    sqlite3_bind_int64(d, 2, a->events);
-    sqlite3_bind_int64(d, 3, a->ntlmv1);
-    sqlite3_bind_int64(d, 4, a->first_seen);
-    sqlite3_bind_int64(d, 5, a->last_seen);
-    sqlite3_bind_int64(d, 6, a->day);
-    bind_text_or_empty(d, 7, a->part[AGG_CLIENT_IP]); /* '' keeps the stored address */
-    bind_text_or_empty(d, 8, a->part[AGG_TARGET_IP]);
-    step = sqlite3_step(d);
-    sqlite3_reset(d);
-    if (step != SQLITE_DONE) {
-        return ns_store_fail(st, "updating dependency totals");
-    }
     if (e) {
+        last = e->last_day;
+        last_v1 = e->last_v1_day;
+    } else if ((new_day || new_v1) && (rc = last_days(st, a->dep_id, &last, &last_v1)) != NS_OK) {
+        return rc;
+    }
+    if ((new_day && (rc = burndown_add(st, days, ndays, a->dep_id, a->day, last, 0)) != NS_OK) ||
+        (new_v1 && (rc = burndown_add(st, days, ndays, a->dep_id, a->day, last_v1, 1)) != NS_OK)) {
+        return rc;
+    }
+    /* its running totals */
+    if (e) {
+        f->tot[f->ntot++] = a;
         e->last_day = a->day > e->last_day ? a->day : e->last_day;
         if (a->ntlmv1 > 0 && a->day > e->last_v1_day) {
             e->last_v1_day = a->day;
         }
-    }
-    /* and the day's (summed here: a batch spans few days) */
-    if ((rc = day_sum(st, days, ndays, a)) != NS_OK) {
+    } else if ((rc = write_totals(st, &a, 1, f->sums)) != NS_OK) {
         return rc;
     }
-    return NS_OK;
+    /* and the day's (summed here: a batch spans few days) */
+    return day_sum(st, days, ndays, a);
+}
+
+/* Dependency rows by dependency, then day. */
+static int by_dep_day(const void *x, const void *y)
+{
+    const struct agg *a = *(const struct agg *const *)x, *b = *(const struct agg *const *)y;
+    if (a->dep_id != b->dep_id) {
+        return a->dep_id < b->dep_id ? -1 : 1;
+    }
+    return (a->day > b->day) - (a->day < b->day);
+}
+
+/* Writes the batch's dependency rows (order[0..n), by day and dependency): dep_daily, the
+ * burn-down, the running totals and the day's sums. */
+static int flush_deps(struct ns_store *st, struct agg **order, size_t n, struct day_sum *days,
+                      int *ndays)
+{
+    struct dep_flush f;
+    size_t room = n ? n : 1;
+    int rc = NS_OK;
+    memset(&f, 0, sizeof(f));
+    f.ins = malloc(room * sizeof(*f.ins));
+    f.upd = malloc(room * sizeof(*f.upd));
+    f.tot = malloc(room * sizeof(*f.tot));
+    f.sums = malloc(room * sizeof(*f.sums));
+    if (!f.ins || !f.upd || !f.tot || !f.sums) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
+        rc = NS_ENOMEM;
+    }
+    for (size_t k = 0; k < n && rc == NS_OK; k++) {
+        rc = flush_dep(st, order[k], &f, days, ndays);
+    }
+    if (rc == NS_OK) {
+        rc = write_rows(st, st->insert_depday, f.ins, f.nins, depday_column, 0,
+                        "storing dependency rollups");
+    }
+    if (rc == NS_OK) {
+        rc = write_rows(st, st->add_depday, f.upd, f.nupd, depday_column, 1,
+                        "updating dependency rollups");
+    }
+    if (rc == NS_OK) {
+        qsort(f.tot, f.ntot, sizeof(*f.tot), by_dep_day);
+        rc = write_totals(st, f.tot, f.ntot, f.sums);
+    }
+    free(f.ins);
+    free(f.upd);
+    free(f.tot);
+    free(f.sums);
+    return rc;
 }
 
 /* The rows of a batch's table in the order of cmp (NULL when out of memory; *n rows). */
@@ -1394,97 +1532,115 @@ static int by_day_host(const void *x, const void *y)
     return by_host(x, y);
 }
 
-static int flush_exc(struct ns_store *st, const struct agg *a)
+/* ns_rows columns of exception-list rows (sql/exc_upsert.sql): day, the five texts, events,
+ * first and last seen. */
+static void exc_column(void *ctx, size_t k, int col, sqlite3_context *out)
 {
-    sqlite3_stmt *s = st->upsert_exc;
-    int ok;
-    sqlite3_bind_int64(s, 1, a->day);
-    for (int p = 0; p < 5; p++) {
-        bind_text_or_empty(s, 2 + p, a->part[p]);
+    const struct agg *a = ((struct agg *const *)ctx)[k];
+    if (col >= 1 && col <= 5) {
+        sqlite3_result_text(out, a->part[col - 1], -1, SQLITE_STATIC);
+    } else {
+        sqlite3_result_int64(out, col == 0   ? a->day
+                                  : col == 6 ? a->events
+                                  : col == 7 ? a->first_seen
+                                             : a->last_seen);
     }
-    sqlite3_bind_int64(s, 7, a->events);
-    sqlite3_bind_int64(s, 8, a->first_seen);
-    sqlite3_bind_int64(s, 9, a->last_seen);
-    ok = sqlite3_step(s) == SQLITE_DONE;
-    sqlite3_reset(s);
-    return ok ? NS_OK : ns_store_fail(st, "updating exception-list rollups");
 }
 
-static int flush_host_day(struct ns_store *st, const struct agg *a)
+/* ns_rows columns of host rows (sql/host_upsert.sql, host_total_add.sql): day, computer,
+ * role, events, first and last seen. */
+static void host_column(void *ctx, size_t k, int col, sqlite3_context *out)
 {
-    sqlite3_stmt *s = st->upsert_host;
-    int ok;
-    sqlite3_bind_int64(s, 1, a->day);
-    bind_text_or_empty(s, 2, a->part[0]);
-    bind_text_or_empty(s, 3, a->part[1]);
-    sqlite3_bind_int64(s, 4, a->events);
-    sqlite3_bind_int64(s, 5, a->first_seen);
-    sqlite3_bind_int64(s, 6, a->last_seen);
-    ok = sqlite3_step(s) == SQLITE_DONE;
-    sqlite3_reset(s);
-    return ok ? NS_OK : ns_store_fail(st, "updating host rollups");
+    const struct agg *a = ((struct agg *const *)ctx)[k];
+    if (col == 1 || col == 2) {
+        sqlite3_result_text(out, a->part[col - 1], -1, SQLITE_STATIC);
+    } else {
+        sqlite3_result_int64(out, col == 0   ? a->day
+                                  : col == 3 ? a->events
+                                  : col == 4 ? a->first_seen
+                                             : a->last_seen);
+    }
 }
 
-/* Adds the batch's rows of one host and role, rows[0..n), to its running totals. */
-static int flush_host_total(struct ns_store *st, struct agg *const *rows, size_t n)
+/* Writes the rows of table t in the order of cmp with statement s, whose columns are those
+ * of column. */
+static int flush_table(struct ns_store *st, const struct agg_table *t,
+                       int (*cmp)(const void *, const void *),
+                       void (*column)(void *, size_t, int, sqlite3_context *), sqlite3_stmt *s,
+                       const char *what, struct agg ***order, size_t *n)
 {
-    sqlite3_stmt *s = st->add_hosttotal;
-    int64_t events = 0, first = INT64_MAX, last = INT64_MIN;
-    int ok;
+    struct ns_rows rows;
+    if (!(*order = agg_sorted(t, cmp, n))) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
+        return NS_ENOMEM;
+    }
+    rows.n = *n;
+    rows.ctx = *order;
+    rows.column = column;
+    return ns_rows_write(st, s, &rows, what);
+}
+
+/* Adds the batch's host rows (order[0..n), by host and role) to the hosts' running totals:
+ * one row per host and role, whatever the days the batch spans. */
+static int flush_host_totals(struct ns_store *st, struct agg *const *order, size_t n)
+{
+    struct agg *sums = malloc((n ? n : 1) * sizeof(*sums));
+    struct agg **ptrs = malloc((n ? n : 1) * sizeof(*ptrs));
+    struct ns_rows rows;
+    size_t m = 0;
+    int rc;
+    if (!sums || !ptrs) {
+        free(sums);
+        free(ptrs);
+        snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
+        return NS_ENOMEM;
+    }
     for (size_t k = 0; k < n; k++) {
-        events += rows[k]->events;
-        first = rows[k]->first_seen < first ? rows[k]->first_seen : first;
-        last = rows[k]->last_seen > last ? rows[k]->last_seen : last;
+        const struct agg *a = order[k];
+        struct agg *e = m ? &sums[m - 1] : NULL;
+        if (!e || strcmp(e->part[0], a->part[0]) || strcmp(e->part[1], a->part[1])) {
+            e = &sums[m];
+            ptrs[m++] = e;
+            *e = *a;
+            continue;
+        }
+        e->events += a->events;
+        e->first_seen = a->first_seen < e->first_seen ? a->first_seen : e->first_seen;
+        e->last_seen = a->last_seen > e->last_seen ? a->last_seen : e->last_seen;
     }
-    bind_text_or_empty(s, 1, rows[0]->part[0]);
-    bind_text_or_empty(s, 2, rows[0]->part[1]);
-    sqlite3_bind_int64(s, 3, events);
-    sqlite3_bind_int64(s, 4, first);
-    sqlite3_bind_int64(s, 5, last);
-    ok = sqlite3_step(s) == SQLITE_DONE;
-    sqlite3_reset(s);
-    return ok ? NS_OK : ns_store_fail(st, "updating host totals");
+    rows.n = m;
+    rows.ctx = ptrs;
+    rows.column = host_column;
+    rc = ns_rows_write(st, st->add_hosttotal, &rows, "updating host totals");
+    free(sums);
+    free(ptrs);
+    return rc;
 }
 
-/* Writes the batch's day sums, exception-list and host rows, each in its table's key order. */
+/* Writes the batch's day sums, exception-list and host rows, each table in its key order
+ * and with one statement. */
 static int flush_rest(struct ns_store *st, struct day_sum *days, int *ndays)
 {
-    struct agg **order;
+    struct agg **order = NULL;
     size_t n;
     int rc;
     if ((rc = day_sums_flush(st, days, ndays)) != NS_OK) {
         return rc;
     }
-    if (!(order = agg_sorted(&st->excs, by_exc_key, &n))) {
-        goto nomem;
-    }
-    for (size_t k = 0; k < n && rc == NS_OK; k++) {
-        rc = flush_exc(st, order[k]);
-    }
+    rc = flush_table(st, &st->excs, by_exc_key, exc_column, st->upsert_exc,
+                     "updating exception-list rollups", &order, &n);
     free(order);
     if (rc != NS_OK) {
         return rc;
     }
-    if (!(order = agg_sorted(&st->hosts, by_day_host, &n))) {
-        goto nomem;
-    }
-    for (size_t k = 0; k < n && rc == NS_OK; k++) {
-        rc = flush_host_day(st, order[k]);
-    }
-    /* the totals: one statement per host and role, whatever the days the batch spans */
-    qsort(order, n, sizeof(*order), by_host);
-    for (size_t k = 0, run; k < n && rc == NS_OK; k += run) {
-        for (run = 1; k + run < n && !strcmp(order[k]->part[0], order[k + run]->part[0]) &&
-                      !strcmp(order[k]->part[1], order[k + run]->part[1]);
-             run++) {
-        }
-        rc = flush_host_total(st, order + k, run);
+    rc = flush_table(st, &st->hosts, by_day_host, host_column, st->upsert_host,
+                     "updating host rollups", &order, &n);
+    if (rc == NS_OK) {
+        qsort(order, n, sizeof(*order), by_host);
+        rc = flush_host_totals(st, order, n);
     }
     free(order);
     return rc;
-nomem:
-    snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
-    return NS_ENOMEM;
 }
 
 /* Adds the batch's dependency rows (order[0..n), by day and dependency) to the day packs,
@@ -1522,9 +1678,7 @@ static int flush_rollups(struct ns_store *st)
         snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
         return NS_ENOMEM;
     }
-    for (size_t k = 0; k < n && rc == NS_OK; k++) {
-        rc = flush_dep(st, order[k], days, &ndays);
-    }
+    rc = flush_deps(st, order, n, days, &ndays);
     /* and the packs of the days the batch touched (ranges read them: range.c) */
     if (rc == NS_OK) {
         rc = pack_days(st, order, n);

@@ -107,6 +107,22 @@ int ns_store_fail(struct ns_store *st, const char *what);
 /* The text of sql/<name>, or NULL. */
 const char *ns_sql_text(const char *name);
 
+/* rows.c: rows held in memory, read by SQL as ns_rows(src) with columns c0 .. c9. */
+#define NS_ROWS_COLS 10
+struct ns_rows {
+    size_t n;  /* rows */
+    void *ctx; /* the caller's */
+    /* sets out to column col (0 .. NS_ROWS_COLS - 1) of row k (a text must stay until the
+     * statement ends) */
+    void (*column)(void *ctx, size_t k, int col, sqlite3_context *out);
+};
+/* rows.c: registers ns_rows(src) on a connection. */
+int ns_rows_register(sqlite3 *db);
+/* rows.c: runs s, whose parameter 1 is ns_rows' src, over rows (nothing when there are none);
+ * what names the work in the error. */
+int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, const struct ns_rows *rows,
+                  const char *what);
+
 /* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
 int ns_range_register(sqlite3 *db);
 /* range.c: the database's data_version (moves when another connection commits), or -1. */

@@ -813,6 +813,56 @@ static void test_dependency_ids_across_batches(void **state)
     tmpdb_remove(&t);
 }
 
+/* A dependency's addresses are attributes: the latest non-empty one wins, within a batch
+ * (over its days, in time order) and across batches. */
+static void test_latest_address(void **state)
+{
+    static const char *const ips[] = {"10.0.0.1", "-", "10.0.0.2", "10.0.0.3", "-"};
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    struct ns_buf xml;
+    json_t *deps;
+    char err[256];
+    (void)state;
+    tmpdb_make(&t);
+    ns_buf_init(&xml, 0);
+    /* days 1, 1, 2, 3, 3: one batch */
+    for (int k = 0; k < 5; k++) {
+        char when[40];
+        snprintf(when, sizeof(when), "2026-06-%02dT1%d:00:00Z", 1 + (k + 1) / 2, k);
+        xml_event(&xml, NTLM_PROV, NTLM_CH, 4022, "FS01", k + 1, when, "Username", "alice",
+                  "RemoteClientMachine", "WS01", "ClientIP", ips[k], NULL);
+    }
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 5);
+    deps = view(st, "dependencies", NULL);
+    assert_int_equal(json_array_size(deps), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(deps, 0), "client_ip")),
+                        "10.0.0.3");
+    json_decref(deps);
+    /* a later batch without an address keeps it; one with an address replaces it */
+    ns_buf_reset(&xml);
+    xml_event(&xml, NTLM_PROV, NTLM_CH, 4022, "FS01", 10, "2026-06-04T10:00:00Z", "Username",
+              "alice", "RemoteClientMachine", "WS01", NULL);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 1);
+    deps = view(st, "dependencies", NULL);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(deps, 0), "client_ip")),
+                        "10.0.0.3");
+    json_decref(deps);
+    ns_buf_reset(&xml);
+    xml_event(&xml, NTLM_PROV, NTLM_CH, 4022, "FS01", 11, "2026-06-05T10:00:00Z", "Username",
+              "alice", "RemoteClientMachine", "WS01", "ClientIP", "10.0.0.9", NULL);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 1);
+    deps = view(st, "dependencies", NULL);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(deps, 0), "client_ip")),
+                        "10.0.0.9");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(deps, 0), "events")), 7);
+    json_decref(deps);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    ns_buf_free(&xml);
+    tmpdb_remove(&t);
+}
+
 /* Every rollup table of two databases holds the same rows (the dependencies' addresses
  * aside: the latest one depends on which batch came last). */
 static void assert_same_rollups(const char *a, const char *b)
@@ -1334,6 +1384,7 @@ int main(void)
         cmocka_unit_test(test_dependency_ids_across_batches),
         cmocka_unit_test(test_partial_range_sums),
         cmocka_unit_test(test_two_writers),
+        cmocka_unit_test(test_latest_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
