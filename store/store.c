@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -540,6 +541,16 @@ sqlite3_stmt *ns_store_stmt(struct ns_store *st, enum ns_stmt which)
     return st->cached[which];
 }
 
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+/* SQLite's global set-up, once, before its first connection: no memory statistics (each of
+ * SQLite's allocations would otherwise take a global mutex to count itself). A program that
+ * has used SQLite already keeps its settings. */
+static void sqlite_setup(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Opens the connection; a writer migrates and prepares the ingest statements, a reader only
  * checks that the schema is the one this build reads. */
 static int store_open(struct ns_store **out, const char *path, int readonly, char *err,
@@ -564,6 +575,7 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
     ns_buf_init(&st->day_pack, (size_t)64 << 20);
     st->last_total = -1;
     st->seen_version = -1;
+    pthread_once(&sqlite_once, sqlite_setup);
     if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open the database: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : "out of memory");
