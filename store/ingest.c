@@ -120,17 +120,75 @@ static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev)
     *pos = at + 1;
 }
 
-/* Stores the n events serialized in b, one after the other (ev holds each in turn), until
- * one fails (in->db_rc says why). */
+/* The events serialized in a buffer, as a source for the store. */
+struct serialized {
+    const struct ns_buf *b;
+    uint64_t n, read;   /* events in b, and read */
+    size_t pos;         /* where the next one starts */
+    uint64_t mark_read; /* the place tell gave last */
+    size_t mark_pos;    /* and where its event starts */
+    struct ns_event *ev;
+};
+
+static const struct ns_event *serialized_next(void *ctx)
+{
+    struct serialized *z = ctx;
+    if (z->read >= z->n) {
+        return NULL;
+    }
+    get_event(z->b, &z->pos, z->ev);
+    z->read++;
+    return z->ev;
+}
+
+/* A place is the number of events read; the last one told is found again at once. */
+static size_t serialized_tell(void *ctx)
+{
+    struct serialized *z = ctx;
+    z->mark_read = z->read;
+    z->mark_pos = z->pos;
+    return (size_t)z->read;
+}
+
+static void serialized_seek(void *ctx, size_t read)
+{
+    struct serialized *z = ctx;
+    if (read == z->mark_read) {
+        z->read = z->mark_read;
+        z->pos = z->mark_pos;
+        return;
+    }
+    if (read < z->read) {
+        z->pos = 0;
+        z->read = 0;
+    }
+    while (z->read < read && serialized_next(z)) {
+    }
+}
+
+/* Stores the n events serialized in b, in order (ev holds each in turn), until one fails
+ * (in->db_rc says why). */
 static void store_serialized(struct ns_ingest *in, const struct ns_buf *b, uint64_t n,
                              struct ns_event *ev)
 {
-    size_t pos = 0;
-    for (uint64_t e = 0; e < n && in->db_rc == NS_OK; e++) {
-        get_event(b, &pos, ev);
-        if (store_one(in, ev) != NS_OK) {
-            break;
-        }
+    struct serialized z;
+    struct ns_event_source src;
+    int rc;
+    if (in->db_rc != NS_OK || !n) {
+        return;
+    }
+    z.b = b;
+    z.n = n;
+    z.read = z.mark_read = 0;
+    z.pos = z.mark_pos = 0;
+    z.ev = ev;
+    src.ctx = &z;
+    src.next = serialized_next;
+    src.tell = serialized_tell;
+    src.seek = serialized_seek;
+    rc = ns_store_add_events(in->st, &src, &in->n.stored, &in->n.duplicates);
+    if (rc != NS_OK) {
+        in->db_rc = rc;
     }
 }
 

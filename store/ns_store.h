@@ -35,6 +35,19 @@ const char *ns_store_errmsg(const struct ns_store *st);
  * computer, channel, record id and time) and nothing changed. Returns NS_OK or NS_EDB.
  */
 int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate);
+/* Events to store, in order: next gives the next one (NULL at the end; valid until the next
+ * call), tell and seek return to a place (the store reads each event twice). */
+struct ns_event_source {
+    void *ctx;
+    const struct ns_event *(*next)(void *ctx);
+    size_t (*tell)(void *ctx);
+    void (*seek)(void *ctx, size_t pos);
+};
+/* Adds every event of src as ns_store_add would one by one (a commit falls between slices of
+ * them rather than after an exact number), each slice of events inserted by one statement.
+ * *stored and *duplicates count them. Returns NS_OK, NS_EDB or NS_ENOMEM. */
+int ns_store_add_events(struct ns_store *st, const struct ns_event_source *src, uint64_t *stored,
+                        uint64_t *duplicates);
 /* Events per automatic commit (default NS_STORE_BATCH); 0: commit only in ns_store_commit,
  * so a whole HTTP batch is one transaction. */
 void ns_store_set_batch_limit(struct ns_store *st, int events);

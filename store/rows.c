@@ -16,9 +16,9 @@
 #define COL_SRC NS_ROWS_COLS
 
 struct rows_cursor {
-    sqlite3_vtab_cursor base;  /* first: SQLite's part */
-    const struct ns_rows *src; /* the rows (NULL: none) */
-    size_t at;                 /* current row */
+    sqlite3_vtab_cursor base; /* first: SQLite's part */
+    struct ns_rows *src;      /* the rows (NULL: none) */
+    size_t at;                /* current row */
 };
 
 static int rows_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -94,12 +94,16 @@ static int rows_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, in
     (void)idxstr;
     c->src = argc == 1 ? sqlite3_value_pointer(argv[0], "ns_rows") : NULL;
     c->at = 0;
+    if (c->src) {
+        c->src->cur = 0;
+    }
     return SQLITE_OK;
 }
 
 static int rows_next(sqlite3_vtab_cursor *cur)
 {
-    ((struct rows_cursor *)cur)->at++;
+    struct rows_cursor *c = (struct rows_cursor *)cur;
+    c->src->cur = ++c->at;
     return SQLITE_OK;
 }
 
@@ -140,19 +144,37 @@ static const sqlite3_module rows_module = {
     .xRowid = rows_rowid,
 };
 
-int ns_rows_register(sqlite3 *db)
+/* ns_rows_dup(src): marks the row of src being written as a duplicate and answers 0, for
+ * INSERT ... SELECT ... FROM ns_rows(src) ON CONFLICT DO UPDATE ... WHERE ns_rows_dup(src):
+ * the conflict of a row is handled before its next row is read, so the row being read is the
+ * one in conflict, and nothing is updated. */
+static void rows_dup(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    return sqlite3_create_module(db, "ns_rows", &rows_module, NULL) == SQLITE_OK ? NS_OK : NS_EDB;
+    struct ns_rows *r = argc == 1 ? sqlite3_value_pointer(argv[0], "ns_rows") : NULL;
+    if (r && r->dup && r->cur < r->n) {
+        r->dup[r->cur] = 1;
+    }
+    sqlite3_result_int(ctx, 0);
 }
 
-int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, const struct ns_rows *rows,
-                  const char *what)
+int ns_rows_register(sqlite3 *db)
+{
+    if (sqlite3_create_module(db, "ns_rows", &rows_module, NULL) != SQLITE_OK ||
+        sqlite3_create_function(db, "ns_rows_dup", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                rows_dup, NULL, NULL) != SQLITE_OK) {
+        return NS_EDB;
+    }
+    return NS_OK;
+}
+
+int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what)
 {
     int step;
     if (!rows->n) {
         return NS_OK;
     }
-    if (sqlite3_bind_pointer(s, 1, (void *)rows, "ns_rows", NULL) != SQLITE_OK) {
+    rows->cur = 0;
+    if (sqlite3_bind_pointer(s, 1, rows, "ns_rows", NULL) != SQLITE_OK) {
         return ns_store_fail(st, what);
     }
     step = sqlite3_step(s);

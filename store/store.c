@@ -541,6 +541,14 @@ sqlite3_stmt *ns_store_stmt(struct ns_store *st, enum ns_stmt which)
     return st->cached[which];
 }
 
+/* An event of the slice being stored (store_slice): its identity, its dependency and where
+ * its packed fields are in st->slice_blobs. */
+struct slice_event {
+    int64_t time, computer, channel, record, dep;
+    uint64_t h1, h2;
+    size_t off, len;
+};
+
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 
 /* SQLite's global set-up, once, before its first connection: no memory statistics (each of
@@ -572,6 +580,14 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
     ns_arena_init(&st->keys, (size_t)256 << 20);
     ns_arena_init(&st->strs.text, (size_t)32 << 20);
     ns_buf_init(&st->packed, (size_t)4 << 20);
+    ns_buf_init(&st->slice_blobs, STORE_SLICE_BYTES + 4 * (size_t)NS_RAW_MAX_BYTES);
+    st->slice = malloc(STORE_SLICE * sizeof(*st->slice));
+    st->slice_dup = malloc(STORE_SLICE);
+    if (!st->slice || !st->slice_dup) {
+        snprintf(err, errlen, "out of memory");
+        ns_store_close(st);
+        return NS_ENOMEM;
+    }
     ns_buf_init(&st->day_pack, (size_t)64 << 20);
     st->last_total = -1;
     st->seen_version = -1;
@@ -672,6 +688,9 @@ int ns_store_close(struct ns_store *st)
     ns_arena_free(&st->keys);
     ns_intern_free(&st->strs);
     ns_buf_free(&st->packed);
+    ns_buf_free(&st->slice_blobs);
+    free(st->slice);
+    free(st->slice_dup);
     ns_buf_free(&st->day_pack);
     free(st);
     return rc;
@@ -821,16 +840,15 @@ static int set_dep_keys(struct ns_store *st, const struct dep_key *key)
     return step == SQLITE_DONE ? NS_OK : ns_store_fail(st, "keying a dependency");
 }
 
-/* The batch's rollup row of ev's dependency on ev's day. The dependency's id comes from the
- * cache, else from table dep (created on first sight). */
-static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **out)
+/* The id of ev's dependency and its key's hashes. The id comes from the cache, else from
+ * table dep (created on first sight). */
+static int dep_resolve(struct ns_store *st, const struct ns_event *ev, int64_t *id, uint64_t *h1,
+                       uint64_t *h2)
 {
     static const char empty[] = "";
     struct dep_key dk;
-    struct agg key, *row;
     struct dep_slot *e;
     char client[256], target[256];
-    uint64_t h1, h2;
     int rc;
     dk.reason_id = ev->has[NS_F_reason_id] ? ev->i[NS_F_reason_id] : -1;
     for (int k = 0; k < DP_KEYS; k++) {
@@ -844,8 +862,8 @@ static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **
     if (!*dk.part[DP_TARGET] && ev->s[NS_F_target_ip]) {
         dk.part[DP_TARGET] = ev->s[NS_F_target_ip];
     }
-    dep_key_hash(&dk, &h1, &h2);
-    if (!(e = dep_cache_get(&st->dep_ids, h1, h2))) {
+    dep_key_hash(&dk, h1, h2);
+    if (!(e = dep_cache_get(&st->dep_ids, *h1, *h2))) {
         int64_t last = NULL_DAY, last_v1 = NULL_DAY;
         int created;
         /* a known one has its last days and keys; a new one has no days yet (during an
@@ -856,28 +874,30 @@ static int dep_row(struct ns_store *st, const struct ns_event *ev, struct agg **
             (created && st->dep_keys_set && (rc = set_dep_keys(st, &dk)) != NS_OK)) {
             return rc;
         }
-        if (!(e = dep_cache_put(&st->dep_ids, h1, h2, dk.dep_id, last, last_v1))) {
-            goto nomem;
+        if (!(e = dep_cache_put(&st->dep_ids, *h1, *h2, dk.dep_id, last, last_v1))) {
+            snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
+            return NS_ENOMEM;
         }
     }
-    dk.dep_id = e->id;
-    /* the batch's row: by id and day; the addresses start empty (count_event sets them) */
+    *id = e->id;
+    return NS_OK;
+}
+
+/* The batch's rollup row of dependency id (key hashes h1, h2) on day, or NULL when out of
+ * memory. The addresses start empty (count_event sets them). */
+static struct agg *dep_agg(struct ns_store *st, int64_t day, int64_t id, uint64_t h1, uint64_t h2)
+{
+    static const char empty[] = "";
+    struct agg key;
     memset(&key, 0, sizeof(key));
-    key.day = ns_day_of(ev->i[NS_F_time_created]);
-    key.dep_id = dk.dep_id;
+    key.day = day;
+    key.dep_id = id;
     key.dep_h1 = h1;
     key.dep_h2 = h2;
     for (int k = 0; k < AGG_PARTS; k++) {
         key.part[k] = empty;
     }
-    if (!(row = agg_find(&st->deps, &key, &st->keys))) {
-        goto nomem;
-    }
-    *out = row;
-    return NS_OK;
-nomem:
-    snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
-    return NS_ENOMEM;
+    return agg_find(&st->deps, &key, &st->keys);
 }
 
 /* Counts a newly stored event into the batch's rollups. */
@@ -945,44 +965,109 @@ nomem:
     return NS_ENOMEM;
 }
 
-/* Stores one event (inside the open transaction); counts it into the rollups when count
- * and it is new. */
-static int store_event(struct ns_store *st, const struct ns_event *ev, const char *agent, int count,
-                       int *duplicate)
+
+/* ns_rows columns of the slice (sql/event_insert.sql): time, computer, channel, record id,
+ * dependency, packed fields. */
+static void slice_column(void *ctx, size_t k, int col, sqlite3_context *out)
 {
-    sqlite3_stmt *s = st->insert_event;
-    struct agg *row;
-    int64_t computer = 0, channel = 0;
+    const struct ns_store *st = ctx;
+    const struct slice_event *e = &st->slice[k];
+    const int64_t v[] = {e->time, e->computer, e->channel, e->record, e->dep};
+    if (col < 5) {
+        sqlite3_result_int64(out, v[col]);
+    } else if (col == 5) {
+        sqlite3_result_blob(out, e->len ? st->slice_blobs.data + e->off : "", (int)e->len,
+                            SQLITE_STATIC);
+    } else {
+        sqlite3_result_null(out);
+    }
+}
+
+/* Readies ev to be stored as the slice's next event: its dependency, its strings' ids and
+ * its packed fields. */
+static int slice_add(struct ns_store *st, const struct ns_event *ev, const char *agent)
+{
+    struct slice_event *e = &st->slice[st->nslice];
     int rc;
-    *duplicate = 0;
     if (!ev->s[NS_F_computer] || !ev->s[NS_F_channel] || !ev->has[NS_F_time_created] ||
         !ev->has[NS_F_record_id]) {
         snprintf(st->errmsg, sizeof(st->errmsg),
                  "an event needs its computer, channel, time and record id");
         return NS_EDB;
     }
-    if ((rc = dep_row(st, ev, &row)) != NS_OK ||
-        (rc = ns_intern(st, ev->s[NS_F_computer], &computer)) != NS_OK ||
-        (rc = ns_intern(st, ev->s[NS_F_channel], &channel)) != NS_OK ||
+    if ((rc = dep_resolve(st, ev, &e->dep, &e->h1, &e->h2)) != NS_OK ||
+        (rc = ns_intern(st, ev->s[NS_F_computer], &e->computer)) != NS_OK ||
+        (rc = ns_intern(st, ev->s[NS_F_channel], &e->channel)) != NS_OK ||
         (rc = ns_pack_event(st, ev, agent, &st->packed)) != NS_OK) {
         return rc;
     }
-    if (sqlite3_bind_int64(s, 1, ev->i[NS_F_time_created]) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 2, computer) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 3, channel) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 4, ev->i[NS_F_record_id]) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 5, row->dep_id) != SQLITE_OK ||
-        sqlite3_bind_blob(s, 6, st->packed.data ? st->packed.data : "", (int)st->packed.len,
-                          SQLITE_STATIC) != SQLITE_OK) {
-        rc = ns_store_fail(st, "binding an event");
-    } else if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = ns_store_fail(st, "storing an event");
-    } else if (sqlite3_changes(st->db) == 0) {
-        *duplicate = 1;
-    } else if (count) {
+    e->time = ev->i[NS_F_time_created];
+    e->record = ev->i[NS_F_record_id];
+    e->off = st->slice_blobs.len;
+    e->len = st->packed.len;
+    if (st->packed.len && ns_buf_add(&st->slice_blobs, st->packed.data, st->packed.len) != NS_OK) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "storing events: out of memory");
+        return NS_ENOMEM;
+    }
+    st->nslice++;
+    return NS_OK;
+}
+
+/* Stores the next events of src, up to a slice of them, inside the open transaction: one
+ * statement inserts them all, its conflicts marking the duplicates, then the new ones are
+ * counted into the rollups when count (src is read twice: it is put back for the second
+ * reading). *n: events read (0 at the end). */
+static int store_slice(struct ns_store *st, const struct ns_event_source *src, const char *agent,
+                       int count, size_t *n, uint64_t *stored, uint64_t *duplicates)
+{
+    size_t start = src->tell(src->ctx);
+    const struct ns_event *ev;
+    struct ns_rows rows;
+    int rc = NS_OK;
+    *n = 0;
+    st->nslice = 0;
+    ns_buf_reset(&st->slice_blobs);
+    while (st->nslice < STORE_SLICE && st->slice_blobs.len < STORE_SLICE_BYTES &&
+           (ev = src->next(src->ctx))) {
+        if ((rc = slice_add(st, ev, agent)) != NS_OK) {
+            return rc;
+        }
+    }
+    if (!(*n = st->nslice)) {
+        return NS_OK;
+    }
+    memset(st->slice_dup, 0, *n);
+    memset(&rows, 0, sizeof(rows));
+    rows.n = *n;
+    rows.ctx = st;
+    rows.column = slice_column;
+    rows.dup = st->slice_dup;
+    if ((rc = ns_rows_write(st, st->insert_event, &rows, "storing events")) != NS_OK) {
+        return rc;
+    }
+    src->seek(src->ctx, start);
+    for (size_t k = 0; k < *n && rc == NS_OK; k++) {
+        const struct slice_event *e = &st->slice[k];
+        struct agg *row;
+        if (!(ev = src->next(src->ctx))) {
+            snprintf(st->errmsg, sizeof(st->errmsg), "storing events: the events changed");
+            return NS_EDB;
+        }
+        if (st->slice_dup[k]) {
+            ++*duplicates;
+            continue;
+        }
+        ++*stored;
+        st->batch_events++;
+        if (!count) {
+            continue;
+        }
+        if (!(row = dep_agg(st, ns_day_of(e->time), e->dep, e->h1, e->h2))) {
+            snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
+            return NS_ENOMEM;
+        }
         rc = count_event(st, ev, row);
     }
-    sqlite3_reset(s);
     return rc;
 }
 
@@ -1009,27 +1094,77 @@ static int begin_batch(struct ns_store *st)
     return NS_OK;
 }
 
-int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
+/* Stores every event of src (count: into the rollups too), inside batches the store opens
+ * and commits every batch_limit events. */
+static int store_events(struct ns_store *st, const struct ns_event_source *src, uint64_t *stored,
+                        uint64_t *duplicates)
 {
-    int rc;
-    *duplicate = 0;
+    int rc = NS_OK;
     if (st->readonly) {
         snprintf(st->errmsg, sizeof(st->errmsg), "the database is open read-only");
         return NS_EDB;
     }
-    if (!st->in_batch) {
-        if ((rc = begin_batch(st)) != NS_OK) {
-            return rc;
+    for (size_t n = 1; n && rc == NS_OK;) {
+        if (!st->in_batch && (rc = begin_batch(st)) != NS_OK) {
+            break;
+        }
+        rc = store_slice(st, src, st->agent, 1, &n, stored, duplicates);
+        if (rc == NS_OK && st->batch_limit > 0 && st->batch_events >= st->batch_limit) {
+            rc = ns_store_commit(st);
         }
     }
-    rc = store_event(st, ev, st->agent, 1, duplicate);
-    if (rc == NS_OK && !*duplicate) {
-        st->batch_events++;
-    }
-    if (rc == NS_OK && st->batch_limit > 0 && st->batch_events >= st->batch_limit) {
-        rc = ns_store_commit(st);
-    }
     return rc;
+}
+
+/* A source of one event. */
+struct one_event {
+    const struct ns_event *ev;
+    size_t at; /* 0: not read yet */
+};
+
+static const struct ns_event *one_next(void *ctx)
+{
+    struct one_event *o = ctx;
+    return o->at++ ? NULL : o->ev;
+}
+
+static size_t one_tell(void *ctx)
+{
+    return ((struct one_event *)ctx)->at;
+}
+
+static void one_seek(void *ctx, size_t pos)
+{
+    ((struct one_event *)ctx)->at = pos;
+}
+
+/* The source of ev alone, in o. */
+static struct ns_event_source one_source(struct one_event *o, const struct ns_event *ev)
+{
+    struct ns_event_source src;
+    o->ev = ev;
+    o->at = 0;
+    src.ctx = o;
+    src.next = one_next;
+    src.tell = one_tell;
+    src.seek = one_seek;
+    return src;
+}
+
+int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
+{
+    struct one_event o;
+    struct ns_event_source src = one_source(&o, ev);
+    uint64_t stored = 0, dups = 0;
+    int rc = store_events(st, &src, &stored, &dups);
+    *duplicate = dups > 0;
+    return rc;
+}
+
+int ns_store_add_events(struct ns_store *st, const struct ns_event_source *src, uint64_t *stored,
+                        uint64_t *duplicates)
+{
+    return store_events(st, src, stored, duplicates);
 }
 
 /* Schema 5 migration: every version-4 event into the compact table, with its dependency
@@ -1038,6 +1173,7 @@ static int copy_v4_events(struct ns_store *st)
 {
     sqlite3_stmt *q = NULL;
     struct ns_event ev;
+    uint64_t stored = 0, duplicates = 0; /* (the version-4 table held each event once) */
     int col_field[128], ncol, agent_col = -1, rc, step = SQLITE_DONE, rows = 0;
     if ((rc = prepare_store_event(st)) != NS_OK ||
         (rc = prepare(st, "migrate_005_read_v4.sql", &q)) != NS_OK) {
@@ -1056,7 +1192,6 @@ static int copy_v4_events(struct ns_store *st)
     }
     ns_event_init(&ev);
     while (rc == NS_OK && (step = sqlite3_step(q)) == SQLITE_ROW) {
-        int duplicate;
         ns_event_reset(&ev);
         for (int c = 0; c < ncol && rc == NS_OK; c++) {
             int f = col_field[c];
@@ -1083,7 +1218,10 @@ static int copy_v4_events(struct ns_store *st)
         if (rc == NS_OK) {
             const char *agent =
                 agent_col >= 0 ? (const char *)sqlite3_column_text(q, agent_col) : NULL;
-            rc = store_event(st, &ev, agent, 0, &duplicate);
+            struct one_event o;
+            struct ns_event_source src = one_source(&o, &ev);
+            size_t n;
+            rc = store_slice(st, &src, agent, 0, &n, &stored, &duplicates);
         } else {
             snprintf(st->errmsg, sizeof(st->errmsg), "copying the events: out of memory");
         }
@@ -1307,6 +1445,7 @@ static int write_rows(struct ns_store *st, sqlite3_stmt *s, void *rows, size_t n
 {
     struct ns_rows r;
     int rc;
+    memset(&r, 0, sizeof(r));
     r.n = n;
     r.ctx = rows;
     r.column = column;
@@ -1586,6 +1725,7 @@ static int flush_table(struct ns_store *st, const struct agg_table *t,
         snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
         return NS_ENOMEM;
     }
+    memset(&rows, 0, sizeof(rows));
     rows.n = *n;
     rows.ctx = *order;
     rows.column = column;
@@ -1620,6 +1760,7 @@ static int flush_host_totals(struct ns_store *st, struct agg *const *order, size
         e->first_seen = a->first_seen < e->first_seen ? a->first_seen : e->first_seen;
         e->last_seen = a->last_seen > e->last_seen ? a->last_seen : e->last_seen;
     }
+    memset(&rows, 0, sizeof(rows));
     rows.n = m;
     rows.ctx = ptrs;
     rows.column = host_column;

@@ -28,6 +28,12 @@ enum ns_stmt {
     NS_STMT_COUNT
 };
 
+/* Events inserted by one statement (store.c: store_slice): this many, or until their packed
+ * fields hold this many bytes. */
+#define STORE_SLICE 1024
+#define STORE_SLICE_BYTES ((size_t)4 << 20)
+struct slice_event;
+
 /* The strings already interned (str.id by text), so most lookups never reach SQLite. */
 struct intern_slot;
 struct ns_intern {
@@ -94,6 +100,10 @@ struct ns_store {
     struct ns_arena keys;                /* key text of both tables */
     struct ns_intern strs;               /* interned strings (pack.c) */
     struct ns_buf packed;                /* the packed fields of the event being stored */
+    struct slice_event *slice;           /* the events being stored (STORE_SLICE) */
+    unsigned char *slice_dup;            /* 1: that event was already stored */
+    size_t nslice;                       /* events in slice */
+    struct ns_buf slice_blobs;           /* their packed fields */
     struct ns_buf day_pack;              /* a day's pack being written (range.c) */
     char errmsg[256];                    /* last error */
 };
@@ -115,13 +125,16 @@ struct ns_rows {
     /* sets out to column col (0 .. NS_ROWS_COLS - 1) of row k (a text must stay until the
      * statement ends) */
     void (*column)(void *ctx, size_t k, int col, sqlite3_context *out);
+    /* NULL, or n flags: SQL's ns_rows_dup(src) sets the flag of the row being written (an
+     * INSERT ... SELECT writes each row before it reads the next) */
+    unsigned char *dup;
+    size_t cur; /* the row being read */
 };
-/* rows.c: registers ns_rows(src) on a connection. */
+/* rows.c: registers ns_rows(src) and ns_rows_dup(src) on a connection. */
 int ns_rows_register(sqlite3 *db);
 /* rows.c: runs s, whose parameter 1 is ns_rows' src, over rows (nothing when there are none);
  * what names the work in the error. */
-int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, const struct ns_rows *rows,
-                  const char *what);
+int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what);
 
 /* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
 int ns_range_register(sqlite3 *db);

@@ -633,6 +633,97 @@ static struct ns_ingest_counts ingest_piped(struct ns_store *st, const struct ns
     return in.n;
 }
 
+static void assert_same_rollups(const char *a, const char *b);
+
+/* Adds event rec of a duplicate test: its identity is rec's, its content says copy (a copy
+ * of an event has another account: the first one read is the one stored). */
+static void dup_event(struct ns_buf *xml, int rec, int copy)
+{
+    char when[40], account[24];
+    snprintf(when, sizeof(when), "2026-07-%02dT%02d:%02d:00Z", 1 + rec / 1000, rec / 60 % 24,
+             rec % 60);
+    snprintf(account, sizeof(account), copy ? "copy%d" : "user%d", rec % 17);
+    xml_event(xml, NTLM_PROV, NTLM_CH, rec % 3 ? 4020 : 4021, rec % 2 ? "WS01" : "WS02", rec, when,
+              "Username", account, "TargetMachine", rec % 5 ? "FS01" : "FS02", "NtlmVersion",
+              rec % 4 ? "NTLMv2" : "NTLMv1", NULL);
+}
+
+/* Duplicates among the events a statement inserts together (store.c: store_slice): copies
+ * right after their event, a slice later, at the ends of slices, and of events stored
+ * before, are each found, and the first copy read is the one stored, as one by one. */
+static void test_duplicates_in_slices(void **state)
+{
+    struct tmpdb t, t2;
+    struct ns_store *st = NULL, *inl = NULL;
+    struct ns_buf xml, more;
+    struct ns_view_params vp;
+    struct ns_ingest_counts n, m;
+    const char *const views[] = {"events", "dependencies", "accounts", "hosts", "trend"};
+    char err[256];
+    int copies = 0;
+    (void)state;
+    tmpdb_make(&t);
+    tmpdb_make(&t2);
+    ns_buf_init(&xml, 0);
+    ns_buf_init(&more, 0);
+    for (int rec = 1; rec <= 3000; rec++) {
+        dup_event(&xml, rec, 0);
+        if (rec % 7 == 0) { /* a copy at once */
+            dup_event(&xml, rec, 1);
+            copies++;
+        }
+        if (rec % 11 == 0 && rec > 1500) { /* a copy of an event 1500 back */
+            dup_event(&xml, rec - 1500, 1);
+            copies++;
+        }
+    }
+    /* a second read: old events between new ones */
+    for (int rec = 2001; rec <= 5000; rec++) {
+        dup_event(&more, rec, rec <= 3000);
+    }
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_store_open(&inl, t2.path, err, sizeof(err)), NS_OK);
+    n = ingest_piped(st, &xml);
+    m = ingest_buf(inl, NS_FMT_XML, xml.data, xml.len);
+    assert_int_equal(n.stored, 3000);
+    assert_int_equal(n.duplicates, copies);
+    assert_int_equal(m.stored, 3000);
+    assert_int_equal(m.duplicates, copies);
+    n = ingest_piped(st, &more);
+    m = ingest_buf(inl, NS_FMT_XML, more.data, more.len);
+    assert_int_equal(n.stored, 2000);
+    assert_int_equal(n.duplicates, 1000);
+    assert_int_equal(m.stored, 2000);
+    assert_int_equal(m.duplicates, 1000);
+    ns_view_params_init(&vp);
+    vp.limit = 10000;
+    for (size_t k = 0; k < sizeof(views) / sizeof(views[0]); k++) {
+        json_t *a = view(st, views[k], &vp), *b = view(inl, views[k], &vp);
+        if (!json_equal(a, b)) {
+            fail_msg("view %s differs", views[k]);
+        }
+        json_decref(a);
+        json_decref(b);
+    }
+    /* the copies were not stored: no account "copy..." */
+    {
+        json_t *a = view(st, "accounts", &vp);
+        for (size_t k = 0; k < json_array_size(a); k++) {
+            const char *acc = json_string_value(json_object_get(json_array_get(a, k), "account"));
+            assert_non_null(acc);
+            assert_true(strncmp(acc, "copy", 4) != 0);
+        }
+        json_decref(a);
+    }
+    assert_int_equal(ns_store_close(st), NS_OK);
+    assert_int_equal(ns_store_close(inl), NS_OK);
+    assert_same_rollups(t.path, t2.path);
+    ns_buf_free(&xml);
+    ns_buf_free(&more);
+    tmpdb_remove(&t);
+    tmpdb_remove(&t2);
+}
+
 static void test_ingest_pipeline(void **state)
 {
     struct tmpdb t, t2;
@@ -1381,6 +1472,7 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_ingest_pipeline),
+        cmocka_unit_test(test_duplicates_in_slices),
         cmocka_unit_test(test_dependency_ids_across_batches),
         cmocka_unit_test(test_partial_range_sums),
         cmocka_unit_test(test_two_writers),
