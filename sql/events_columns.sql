@@ -34,20 +34,24 @@ SELECT
        (SELECT s FROM str WHERE id = ns_field(e.f, 'reason_text')) AS reason_text,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'mechanism_oid')) AS mechanism_oid,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'client_machine')) AS client_machine,
-       (SELECT s FROM str WHERE id = ns_field(e.f, 'client_ip')) AS client_ip,
+       (SELECT CASE WHEN typeof(a) = 'text' THEN a ELSE (SELECT s FROM str WHERE id = a) END
+        FROM (SELECT ns_field(e.f, 'client_ip') AS a)) AS client_ip,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'client_network_name')) AS client_network_name,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'target_machine')) AS target_machine,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'target_domain')) AS target_domain,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'target_service')) AS target_service,
-       (SELECT s FROM str WHERE id = ns_field(e.f, 'target_ip')) AS target_ip,
+       (SELECT CASE WHEN typeof(a) = 'text' THEN a ELSE (SELECT s FROM str WHERE id = a) END
+        FROM (SELECT ns_field(e.f, 'target_ip') AS a)) AS target_ip,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'target_network_name')) AS target_network_name,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'server_name')) AS server_name,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'server_domain')) AS server_domain,
-       (SELECT s FROM str WHERE id = ns_field(e.f, 'server_ip')) AS server_ip,
+       (SELECT CASE WHEN typeof(a) = 'text' THEN a ELSE (SELECT s FROM str WHERE id = a) END
+        FROM (SELECT ns_field(e.f, 'server_ip') AS a)) AS server_ip,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'server_os')) AS server_os,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'farside_name')) AS farside_name,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'farside_domain')) AS farside_domain,
-       (SELECT s FROM str WHERE id = ns_field(e.f, 'farside_ip')) AS farside_ip,
+       (SELECT CASE WHEN typeof(a) = 'text' THEN a ELSE (SELECT s FROM str WHERE id = a) END
+        FROM (SELECT ns_field(e.f, 'farside_ip') AS a)) AS farside_ip,
        ns_field(e.f, 'secure_channel_type') AS secure_channel_type,
        (SELECT s FROM str WHERE id = ns_field(e.f, 'ntlm_version')) AS ntlm_version,
        ns_field(e.f, 'negotiated_flags') AS negotiated_flags,

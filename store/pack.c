@@ -7,16 +7,24 @@
  * NS_PACK_AGENT) followed by its value: an interned text as the unsigned varint of its
  * str.id; an inline text (activity id, message, extra: rarely repeated) as a varint length
  * and its bytes; INT, BOOL and TIME as a zigzag varint; HEX as the unsigned varint of its
- * 64 bits (the view prints it as "0x..." again, as the canonical text is made).
+ * 64 bits (the view prints it as "0x..." again, as the canonical text is made). Schema 13:
+ * an address field (client, target, server, far-side IP) whose text is an IPv4 or IPv6
+ * address exactly as inet_ntop writes it is kept inline, its byte having NS_PACK_ADDR set,
+ * as a varint length (4 or 16) and the address's bytes: addresses are many (DHCP, VPN) and
+ * rarely repeat within one host, and interning each new one cost two B-tree writes.
  */
 #include "ns_sql.h"
 #include "store_int.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Byte that marks the delivering agent (not a canonical field). */
 #define NS_PACK_AGENT NS_F_COUNT
+/* Set in a field's byte: an address kept inline (schema 13). */
+#define NS_PACK_ADDR 0x80
+_Static_assert(NS_PACK_AGENT < NS_PACK_ADDR, "a field's byte must leave NS_PACK_ADDR free");
 
 /* The interning cache forgets everything past this many strings or bytes (then refills). */
 #define INTERN_MAX_STRINGS (1u << 16)
@@ -31,6 +39,31 @@ int ns_pack_is_column(int f)
 static int inline_text(int f)
 {
     return f == NS_F_activity_id || f == NS_F_message || f == NS_F_extra;
+}
+
+/* Fields whose IP addresses are kept inline. */
+static int address_field(int f)
+{
+    return f == NS_F_client_ip || f == NS_F_target_ip || f == NS_F_server_ip ||
+           f == NS_F_farside_ip;
+}
+
+/* The bytes of s when it is an IPv4 or IPv6 address written exactly as inet_ntop writes it
+ * (so that the text comes back the same): their number (4 or 16), else 0. */
+static size_t address_bytes(const char *s, unsigned char *addr)
+{
+    char back[INET6_ADDRSTRLEN];
+    size_t n = strlen(s);
+    if (n < 7 || n >= sizeof(back)) {
+        return 0;
+    }
+    if (inet_pton(AF_INET, s, addr) == 1) {
+        return inet_ntop(AF_INET, addr, back, sizeof(back)) && !strcmp(back, s) ? 4 : 0;
+    }
+    if (strchr(s, ':') && inet_pton(AF_INET6, s, addr) == 1) {
+        return inet_ntop(AF_INET6, addr, back, sizeof(back)) && !strcmp(back, s) ? 16 : 0;
+    }
+    return 0;
 }
 
 /* ========================================================================================== */
@@ -200,6 +233,16 @@ int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *ag
         if (!ev->has[f] || ns_pack_is_column(f)) {
             continue;
         }
+        if (address_field(f)) {
+            unsigned char addr[16], len = (unsigned char)address_bytes(ev->s[f], addr);
+            if (len) {
+                unsigned char head[2] = {(unsigned char)(tag | NS_PACK_ADDR), len};
+                if ((rc = ns_buf_add(out, head, 2)) == NS_OK) {
+                    rc = ns_buf_add(out, addr, len);
+                }
+                continue;
+            }
+        }
         if ((rc = ns_buf_add(out, &tag, 1)) != NS_OK) {
             break;
         }
@@ -274,8 +317,8 @@ static int field_of_name(const char *name)
 
 /*
  * ns_field(blob, name): the value of one packed field, NULL when absent. Interned text
- * (and the agent) come back as their str.id, to be joined by the view; inline text as
- * text; HEX as its canonical "0x..." text; the rest as integers.
+ * (and the agent) come back as their str.id, to be joined by the view; inline text and
+ * addresses as text; HEX as its canonical "0x..." text; the rest as integers.
  */
 static void sql_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -300,10 +343,26 @@ static void sql_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     p = sqlite3_value_blob(argv[0]);
     n = (size_t)sqlite3_value_bytes(argv[0]);
     while (p && pos < n) {
-        int f = p[pos++];
+        int f = p[pos] & ~NS_PACK_ADDR, addr = p[pos] & NS_PACK_ADDR;
         uint64_t v;
+        pos++;
         if (f > NS_PACK_AGENT || ns_get_varint(p, n, &pos, &v) != 0 || f > want) {
             break; /* damaged, or past the field (entries are in field order) */
+        }
+        if (addr) {
+            char text[INET6_ADDRSTRLEN];
+            if ((v != 4 && v != 16) || v > n - pos) {
+                break;
+            }
+            if (f == want) {
+                if (!inet_ntop(v == 4 ? AF_INET : AF_INET6, p + pos, text, sizeof(text))) {
+                    break;
+                }
+                sqlite3_result_text(ctx, text, -1, SQLITE_TRANSIENT);
+                return;
+            }
+            pos += v;
+            continue;
         }
         if (f < NS_F_COUNT && ns_fields[f].kind == NS_K_TEXT && inline_text(f)) {
             if (v > n - pos) {

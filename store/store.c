@@ -54,6 +54,7 @@ static const struct {
     {10, "migrate_010_group_keys.sql", NULL, NULL, "keying dependencies' names for grouping"},
     {11, "migrate_011_host_totals.sql", NULL, NULL, "running totals per reporting host"},
     {12, "migrate_012_day_packs.sql", ns_range_pack_all, NULL, "packing each day's dependencies"},
+    {13, "migrate_013_inline_addresses.sql", NULL, NULL, "addresses kept inline in new events"},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
@@ -964,7 +965,6 @@ nomem:
     snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
     return NS_ENOMEM;
 }
-
 
 /* ns_rows columns of the slice (sql/event_insert.sql): time, computer, channel, record id,
  * dependency, packed fields. */

@@ -635,6 +635,65 @@ static struct ns_ingest_counts ingest_piped(struct ns_store *st, const struct ns
 
 static void assert_same_rollups(const char *a, const char *b);
 
+/* Addresses are kept inline in the packed fields when their text comes back the same
+ * (store/pack.c): every spelling reads back exactly as written, and only the others are
+ * interned. */
+static void test_addresses_inline(void **state)
+{
+    static const char *const ips[] = {"10.1.2.3",         "2001:db8::1",     "::ffff:10.1.2.3",
+                                      "255.255.255.255",  "010.001.002.003", "2001:DB8::1",
+                                      "10.1.2.3 ",        "fe80::1%eth0",    "&lt;b&gt;1.2.3.4",
+                                      "2001:db8:0:0:0:0:0:1"};
+    static const char *const kept[] = {"10.1.2.3",        "2001:db8::1", "::ffff:10.1.2.3",
+                                       "255.255.255.255", "010.001.002.003", "2001:DB8::1",
+                                       "10.1.2.3",        "fe80::1%eth0",    "<b>1.2.3.4",
+                                       "2001:db8:0:0:0:0:0:1"};
+    const size_t n = sizeof(ips) / sizeof(ips[0]);
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    struct ns_buf xml;
+    struct ns_view_params vp;
+    json_t *evs;
+    sqlite3 *db;
+    char err[256];
+    (void)state;
+    tmpdb_make(&t);
+    ns_buf_init(&xml, 0);
+    for (size_t k = 0; k < n; k++) {
+        char when[40];
+        snprintf(when, sizeof(when), "2026-08-01T10:00:%02dZ", (int)k);
+        xml_event(&xml, NTLM_PROV, NTLM_CH, 4022, "FS01", (int)k + 1, when, "Username", "alice",
+                  "RemoteClientMachine", "WS01", "ClientIP", ips[k], NULL);
+    }
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, (uint64_t)n);
+    ns_view_params_init(&vp);
+    vp.limit = 100;
+    evs = view(st, "events", &vp);
+    assert_int_equal(json_array_size(evs), n);
+    for (size_t k = 0; k < n; k++) {
+        const char *ip =
+            json_string_value(json_object_get(json_array_get(evs, k), "client_ip"));
+        assert_non_null(ip);
+        assert_string_equal(ip, kept[k]);
+    }
+    json_decref(evs);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    /* the four written as inet_ntop writes them are not in str; the others are */
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM str WHERE s IN ('10.1.2.3', "
+                                 "'2001:db8::1', '::ffff:10.1.2.3', '255.255.255.255')"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM str WHERE s IN ('010.001.002.003', "
+                                 "'2001:DB8::1', 'fe80::1%eth0', '<b>1.2.3.4', "
+                                 "'2001:db8:0:0:0:0:0:1')"),
+                     5);
+    sqlite3_close(db);
+    ns_buf_free(&xml);
+    tmpdb_remove(&t);
+}
+
+
 /* Adds event rec of a duplicate test: its identity is rec's, its content says copy (a copy
  * of an event has another account: the first one read is the one stored). */
 static void dup_event(struct ns_buf *xml, int rec, int copy)
@@ -1473,6 +1532,7 @@ int main(void)
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_ingest_pipeline),
         cmocka_unit_test(test_duplicates_in_slices),
+        cmocka_unit_test(test_addresses_inline),
         cmocka_unit_test(test_dependency_ids_across_batches),
         cmocka_unit_test(test_partial_range_sums),
         cmocka_unit_test(test_two_writers),
