@@ -496,7 +496,7 @@ static int prepare_ingest(struct ns_store *st)
     if ((rc = prepare_once(st, "day_active_add.sql", &st->add_dayactive)) != NS_OK ||
         (rc = prepare_once(st, "dep_last_days.sql", &st->dep_last_days)) != NS_OK ||
         (rc = prepare_once(st, "dep_day_seen.sql", &st->dep_day_seen)) != NS_OK ||
-        (rc = prepare_once(st, "dep_keys_set.sql", &st->dep_keys_set)) != NS_OK ||
+        (rc = prepare_once(st, "dep_insert_keyed.sql", &st->insert_dep_keyed)) != NS_OK ||
         (rc = prepare_once(st, "host_total_add.sql", &st->add_hosttotal)) != NS_OK) {
         return rc;
     }
@@ -667,7 +667,7 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->add_dayactive);
     sqlite3_finalize(st->dep_last_days);
     sqlite3_finalize(st->dep_day_seen);
-    sqlite3_finalize(st->dep_keys_set);
+    sqlite3_finalize(st->insert_dep_keyed);
     sqlite3_finalize(st->add_hosttotal);
     sqlite3_finalize(st->str_get);
     sqlite3_finalize(st->str_add);
@@ -756,12 +756,21 @@ static void bind_dep_key(sqlite3_stmt *s, const struct dep_key *key)
     bind_text_or_empty(s, 8, key->part[DP_NTLM_VERSION]);
 }
 
-/* Runs s with key bound; *id = its one answer's first column, or 0 when it answered none. */
-static int dep_key_step(sqlite3_stmt *s, const struct dep_key *key, int64_t *id)
+/* Runs s with key bound, and from parameter 9 on the four grouping keys when keys is not
+ * NULL (0: NULL); *id = its one answer's first column, or 0 when it answered none. */
+static int dep_key_step(sqlite3_stmt *s, const struct dep_key *key, const int64_t *keys,
+                        int64_t *id)
 {
     int step;
     *id = 0;
     bind_dep_key(s, key);
+    for (int c = 0; keys && c < 4; c++) {
+        if (keys[c]) {
+            sqlite3_bind_int64(s, 9 + c, keys[c]);
+        } else {
+            sqlite3_bind_null(s, 9 + c);
+        }
+    }
     step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
         *id = sqlite3_column_int64(s, 0);
@@ -769,26 +778,6 @@ static int dep_key_step(sqlite3_stmt *s, const struct dep_key *key, int64_t *id)
     }
     sqlite3_reset(s);
     return step == SQLITE_DONE ? NS_OK : NS_EDB;
-}
-
-/* Finds or creates the dependency of key (its parts and reason); sets key->dep_id and
- * *created. A lookup first: an upsert that finds the row rewrites it and its indexes. The
- * batch writes its addresses with the totals. */
-static int upsert_dep(struct ns_store *st, struct dep_key *key, int *created)
-{
-    int64_t id;
-    *created = 0;
-    if (dep_key_step(st->find_dep, key, &id) != NS_OK) {
-        return ns_store_fail(st, "reading dependencies");
-    }
-    if (!id) {
-        if (dep_key_step(st->insert_dep, key, &id) != NS_OK || !id) {
-            return ns_store_fail(st, "adding a dependency");
-        }
-        *created = 1;
-    }
-    key->dep_id = id;
-    return NS_OK;
 }
 
 /* Interns name folded to lower case (ASCII, as SQL's lower()), with suffix appended when
@@ -816,29 +805,44 @@ static int intern_folded(struct ns_store *st, const char *name, const char *suff
     return ns_intern(st, buf, id);
 }
 
-/* Sets the integer keys the grouping views use on a dependency just created (schema 10). */
-static int set_dep_keys(struct ns_store *st, const struct dep_key *key)
+/* The integer keys the grouping views use (schema 10) of a dependency's names. */
+static int dep_group_keys(struct ns_store *st, const struct dep_key *key, int64_t *k)
 {
-    sqlite3_stmt *s = st->dep_keys_set;
-    int64_t k[4];
-    int rc, step;
+    int rc;
     if ((rc = intern_folded(st, key->part[DP_ACCOUNT], key->part[DP_DOMAIN], &k[0])) != NS_OK ||
         (rc = intern_folded(st, key->part[DP_CLIENT], NULL, &k[1])) != NS_OK ||
-        (rc = intern_folded(st, key->part[DP_TARGET], NULL, &k[2])) != NS_OK ||
-        (rc = intern_folded(st, key->part[DP_PROCESS], NULL, &k[3])) != NS_OK) {
+        (rc = intern_folded(st, key->part[DP_TARGET], NULL, &k[2])) != NS_OK) {
         return rc;
     }
-    sqlite3_bind_int64(s, 1, key->dep_id);
-    for (int c = 0; c < 4; c++) {
-        if (k[c]) {
-            sqlite3_bind_int64(s, 2 + c, k[c]);
-        } else {
-            sqlite3_bind_null(s, 2 + c);
-        }
+    return intern_folded(st, key->part[DP_PROCESS], NULL, &k[3]);
+}
+
+/* Finds or creates the dependency of key (its parts and reason); sets key->dep_id and
+ * *created. A lookup first: an upsert that finds the row rewrites it and its indexes. The
+ * batch writes its addresses with the totals. */
+static int upsert_dep(struct ns_store *st, struct dep_key *key, int *created)
+{
+    int64_t id;
+    *created = 0;
+    if (dep_key_step(st->find_dep, key, NULL, &id) != NS_OK) {
+        return ns_store_fail(st, "reading dependencies");
     }
-    step = sqlite3_step(s);
-    sqlite3_reset(s);
-    return step == SQLITE_DONE ? NS_OK : ns_store_fail(st, "keying a dependency");
+    if (!id) {
+        int64_t k[4];
+        int rc;
+        /* with its grouping keys, except during an upgrade's copy (before schema 10) */
+        if (st->insert_dep_keyed && (rc = dep_group_keys(st, key, k)) != NS_OK) {
+            return rc;
+        }
+        if (dep_key_step(st->insert_dep_keyed ? st->insert_dep_keyed : st->insert_dep, key,
+                         st->insert_dep_keyed ? k : NULL, &id) != NS_OK ||
+            !id) {
+            return ns_store_fail(st, "adding a dependency");
+        }
+        *created = 1;
+    }
+    key->dep_id = id;
+    return NS_OK;
 }
 
 /* The id of ev's dependency and its key's hashes. The id comes from the cache, else from
@@ -867,12 +871,11 @@ static int dep_resolve(struct ns_store *st, const struct ns_event *ev, int64_t *
     if (!(e = dep_cache_get(&st->dep_ids, *h1, *h2))) {
         int64_t last = NULL_DAY, last_v1 = NULL_DAY;
         int created;
-        /* a known one has its last days and keys; a new one has no days yet (during an
-         * upgrade's copy, only the id: the later steps fill in the rest) */
+        /* a known one has its last days; a new one has no days yet (during an upgrade's copy,
+         * only the id: the later steps fill in the rest) */
         if ((rc = upsert_dep(st, &dk, &created)) != NS_OK ||
             (!created && st->dep_last_days &&
-             (rc = last_days(st, dk.dep_id, &last, &last_v1)) != NS_OK) ||
-            (created && st->dep_keys_set && (rc = set_dep_keys(st, &dk)) != NS_OK)) {
+             (rc = last_days(st, dk.dep_id, &last, &last_v1)) != NS_OK)) {
             return rc;
         }
         if (!(e = dep_cache_put(&st->dep_ids, *h1, *h2, dk.dep_id, last, last_v1))) {

@@ -78,7 +78,7 @@ struct ns_store {
     sqlite3_stmt *add_dayactive;         /* sql/day_active_add.sql */
     sqlite3_stmt *dep_last_days;         /* sql/dep_last_days.sql */
     sqlite3_stmt *dep_day_seen;          /* sql/dep_day_seen.sql */
-    sqlite3_stmt *dep_keys_set;          /* sql/dep_keys_set.sql */
+    sqlite3_stmt *insert_dep_keyed;      /* sql/dep_insert_keyed.sql */
     sqlite3_stmt *add_hosttotal;         /* sql/host_total_add.sql */
     sqlite3_stmt *str_get;               /* sql/str_get.sql */
     sqlite3_stmt *str_add;               /* sql/str_add.sql */
