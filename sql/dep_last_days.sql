@@ -1,3 +1,3 @@
 -- The last day a dependency was seen, and the last with NTLMv1 or LM events (before the
--- batch adds its own); no row: never seen.
-SELECT last_day, last_v1_day FROM dep_sum WHERE id = ?1;
+-- batch adds its own).
+SELECT last_day, last_v1_day FROM dep WHERE id = ?1;

@@ -12,10 +12,9 @@ r AS NOT MATERIALIZED (
 ),
 u AS NOT MATERIALIZED (
     SELECT p.client, p.account, p.domain, p.process, p.target, p.target_service,
-           p.reason_id, p.ntlm_version, s.client_ip, s.target_ip, r.events,
+           p.reason_id, p.ntlm_version, p.client_ip, p.target_ip, r.events,
            r.ntlmv1_events, r.first_seen, r.last_seen, r.last_day, p.akey, p.ckey, p.tkey,
            p.pkey
     FROM r
     JOIN dep AS p ON p.id = r.dep
-    JOIN dep_sum AS s ON s.id = r.dep
 )

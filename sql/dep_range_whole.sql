@@ -6,15 +6,14 @@ WITH span AS (
 ),
 r AS NOT MATERIALIZED (
     SELECT id AS dep, events, ntlmv1_events, first_seen, last_seen, last_day
-    FROM dep_sum
+    FROM dep
     WHERE events > 0
 ),
 u AS NOT MATERIALIZED (
     SELECT p.client, p.account, p.domain, p.process, p.target, p.target_service,
-           p.reason_id, p.ntlm_version, s.client_ip, s.target_ip, s.events,
-           s.ntlmv1_events, s.first_seen, s.last_seen, s.last_day, p.akey, p.ckey, p.tkey,
+           p.reason_id, p.ntlm_version, p.client_ip, p.target_ip, p.events,
+           p.ntlmv1_events, p.first_seen, p.last_seen, p.last_day, p.akey, p.ckey, p.tkey,
            p.pkey
-    FROM dep_sum AS s
-    JOIN dep AS p ON p.id = s.id
-    WHERE s.events > 0
+    FROM dep AS p
+    WHERE p.events > 0
 )

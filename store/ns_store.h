@@ -11,7 +11,7 @@
 struct ns_store; /* opaque: store/store.c */
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define NS_SCHEMA_VERSION 14
+#define NS_SCHEMA_VERSION 13
 /* Events per transaction during ingest. */
 #define NS_STORE_BATCH 32768
 

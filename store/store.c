@@ -55,8 +55,6 @@ static const struct {
     {11, "migrate_011_host_totals.sql", NULL, NULL, "running totals per reporting host"},
     {12, "migrate_012_day_packs.sql", ns_range_pack_all, NULL, "packing each day's dependencies"},
     {13, "migrate_013_inline_addresses.sql", NULL, NULL, "addresses kept inline in new events"},
-    {14, "migrate_014_dep_sums.sql", NULL, NULL,
-     "dependencies' running totals in a table of their own"},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
@@ -263,8 +261,8 @@ static void agg_clear(struct agg_table *t)
 struct dep_slot {
     uint64_t h1, h2;     /* two independent hashes of the key; h1 0 = empty */
     int64_t id;          /* dep.id */
-    int64_t last_day;    /* dep_sum.last_day as the batch's flush leaves it, or NULL_DAY */
-    int64_t last_v1_day; /* dep_sum.last_v1_day likewise */
+    int64_t last_day;    /* dep.last_day as the batch's flush leaves it, or NULL_DAY */
+    int64_t last_v1_day; /* dep.last_v1_day likewise */
 };
 
 /* The two hashes of a dependency key (reason and parts compared without case, as the dep
@@ -745,8 +743,7 @@ static int last_days(struct ns_store *st, int64_t dep, int64_t *last, int64_t *l
         }
     }
     sqlite3_reset(q);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? NS_OK
-                                                     : ns_store_fail(st, "reading a dependency");
+    return step == SQLITE_ROW ? NS_OK : ns_store_fail(st, "reading a dependency");
 }
 
 /* Binds key's parts and reason to s (dep_find.sql and dep_insert.sql: the same order). */

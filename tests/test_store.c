@@ -366,9 +366,9 @@ static void test_rollups_match_raw_events(void **state)
         assert_true(sql_int(db, "SELECT COUNT(*) FROM dep_day_pack") > 40);
         assert_true(sql_int(db, "SELECT MAX(part) FROM dep_day_pack") < 8);
         check_day_ranges(st, day0, bits, nbits, expect_day, 20);
-        assert_int_equal(
-            sqlite3_exec(db, "DELETE FROM dep_day_pack WHERE day % 2 = 0", NULL, NULL, NULL),
-            SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "DELETE FROM dep_day_pack WHERE day % 2 = 0", NULL, NULL,
+                                      NULL),
+                         SQLITE_OK);
         check_day_ranges(st, day0, bits, nbits, expect_day, 20);
         assert_int_equal(sqlite3_exec(db, "DELETE FROM dep_day_pack", NULL, NULL, NULL), SQLITE_OK);
         check_day_ranges(st, day0, bits, nbits, expect_day, 20);
@@ -419,31 +419,18 @@ static void test_rollups_match_raw_events(void **state)
         assert_int_equal(host_events, NGEN);
         assert_int_equal(ns_store_close(st), NS_OK);
         assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
-        v1_days = sql_int(db, "SELECT SUM(last_v1_day) FROM dep_sum");
+        v1_days = sql_int(db, "SELECT SUM(last_v1_day) FROM dep");
         assert_true(v1_days > 0);
-        assert_int_equal(
-            sqlite3_exec(db,
-                         "ALTER TABLE dep ADD COLUMN client_ip TEXT NOT NULL "
-                         "DEFAULT ''; ALTER TABLE dep ADD COLUMN target_ip TEXT "
-                         "NOT NULL DEFAULT ''; ALTER TABLE dep ADD COLUMN events "
-                         "INTEGER NOT NULL DEFAULT 0; ALTER TABLE dep ADD COLUMN "
-                         "ntlmv1_events INTEGER NOT NULL DEFAULT 0; ALTER TABLE "
-                         "dep ADD COLUMN first_seen INTEGER; ALTER TABLE dep ADD "
-                         "COLUMN last_seen INTEGER; ALTER TABLE dep ADD COLUMN "
-                         "last_day INTEGER; UPDATE dep SET (client_ip, target_ip, "
-                         "events, ntlmv1_events, first_seen, last_seen, last_day) "
-                         "= (SELECT client_ip, target_ip, events, ntlmv1_events, "
-                         "first_seen, last_seen, last_day FROM dep_sum AS s WHERE "
-                         "s.id = dep.id) WHERE id IN (SELECT id FROM dep_sum); "
-                         "DROP TABLE dep_sum; "
-                         "DROP TABLE day_active; DROP INDEX events_day_dep; CREATE INDEX "
-                         "events_dep ON events (dep, time_created); "
-                         "ALTER TABLE dep DROP COLUMN akey; ALTER TABLE dep DROP "
-                         "COLUMN ckey; ALTER TABLE dep DROP COLUMN tkey; ALTER "
-                         "TABLE dep DROP COLUMN pkey; DROP TABLE host_total; "
-                         "DROP TABLE dep_day_pack; PRAGMA user_version = 7",
-                         NULL, NULL, NULL),
-            SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                                      "DROP TABLE day_active; ALTER TABLE dep DROP COLUMN "
+                                      "last_v1_day; DROP INDEX events_day_dep; CREATE INDEX "
+                                      "events_dep ON events (dep, time_created); "
+                                      "ALTER TABLE dep DROP COLUMN akey; ALTER TABLE dep DROP "
+                                      "COLUMN ckey; ALTER TABLE dep DROP COLUMN tkey; ALTER "
+                                      "TABLE dep DROP COLUMN pkey; DROP TABLE host_total; "
+                                      "DROP TABLE dep_day_pack; PRAGMA user_version = 7",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
         assert_int_equal(sqlite3_close(db), SQLITE_OK);
         assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
         migrated = view(st, "burndown", NULL);
@@ -471,7 +458,7 @@ static void test_rollups_match_raw_events(void **state)
         json_decref(drill_after);
         assert_int_equal(ns_store_close(st), NS_OK);
         assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
-        v1_days_after = sql_int(db, "SELECT SUM(last_v1_day) FROM dep_sum");
+        v1_days_after = sql_int(db, "SELECT SUM(last_v1_day) FROM dep");
         assert_int_equal(v1_days_after, v1_days);
         assert_int_equal(sqlite3_close(db), SQLITE_OK);
         assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
@@ -653,13 +640,14 @@ static void assert_same_rollups(const char *a, const char *b);
  * interned. */
 static void test_addresses_inline(void **state)
 {
-    static const char *const ips[] = {
-        "10.1.2.3",         "2001:db8::1",         "::ffff:10.1.2.3", "255.255.255.255",
-        "010.001.002.003",  "2001:DB8::1",         "10.1.2.3 ",       "fe80::1%eth0",
-        "&lt;b&gt;1.2.3.4", "2001:db8:0:0:0:0:0:1"};
-    static const char *const kept[] = {
-        "10.1.2.3",    "2001:db8::1", "::ffff:10.1.2.3", "255.255.255.255", "010.001.002.003",
-        "2001:DB8::1", "10.1.2.3",    "fe80::1%eth0",    "<b>1.2.3.4",      "2001:db8:0:0:0:0:0:1"};
+    static const char *const ips[] = {"10.1.2.3",         "2001:db8::1",     "::ffff:10.1.2.3",
+                                      "255.255.255.255",  "010.001.002.003", "2001:DB8::1",
+                                      "10.1.2.3 ",        "fe80::1%eth0",    "&lt;b&gt;1.2.3.4",
+                                      "2001:db8:0:0:0:0:0:1"};
+    static const char *const kept[] = {"10.1.2.3",        "2001:db8::1", "::ffff:10.1.2.3",
+                                       "255.255.255.255", "010.001.002.003", "2001:DB8::1",
+                                       "10.1.2.3",        "fe80::1%eth0",    "<b>1.2.3.4",
+                                       "2001:db8:0:0:0:0:0:1"};
     const size_t n = sizeof(ips) / sizeof(ips[0]);
     struct tmpdb t;
     struct ns_store *st = NULL;
@@ -684,7 +672,8 @@ static void test_addresses_inline(void **state)
     evs = view(st, "events", &vp);
     assert_int_equal(json_array_size(evs), n);
     for (size_t k = 0; k < n; k++) {
-        const char *ip = json_string_value(json_object_get(json_array_get(evs, k), "client_ip"));
+        const char *ip =
+            json_string_value(json_object_get(json_array_get(evs, k), "client_ip"));
         assert_non_null(ip);
         assert_string_equal(ip, kept[k]);
     }
@@ -703,6 +692,7 @@ static void test_addresses_inline(void **state)
     ns_buf_free(&xml);
     tmpdb_remove(&t);
 }
+
 
 /* Adds event rec of a duplicate test: its identity is rec's, its content says copy (a copy
  * of an event has another account: the first one read is the one stored). */
@@ -959,15 +949,12 @@ static void test_dependency_ids_across_batches(void **state)
         assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
         assert_int_equal(sql_int(db, "SELECT count(*) FROM dep"), 2);
         assert_int_equal(sql_int(db, "SELECT max(id) FROM dep"), before);
-        assert_int_equal(sql_int(db, "SELECT sum(events) FROM dep_sum"), 12);
-        assert_int_equal(sql_int(db, "SELECT events FROM dep_sum WHERE id = "
-                                     "(SELECT id FROM dep WHERE account = 'bob')"),
-                         2);
+        assert_int_equal(sql_int(db, "SELECT sum(events) FROM dep"), 12);
+        assert_int_equal(sql_int(db, "SELECT events FROM dep WHERE account = 'bob'"), 2);
         assert_int_equal(sql_int(db, "SELECT count(*) FROM dep WHERE akey IS NULL OR ckey IS NULL "
                                      "OR tkey IS NULL"),
                          0);
-        assert_int_equal(sql_int(db, "SELECT last_day FROM dep_sum WHERE id = "
-                                     "(SELECT id FROM dep WHERE account = 'bob')"),
+        assert_int_equal(sql_int(db, "SELECT last_day FROM dep WHERE account = 'bob'"),
                          sql_int(db, "SELECT max(day) FROM dep_daily"));
         sqlite3_close(db);
     }
@@ -1031,15 +1018,10 @@ static void test_latest_address(void **state)
 static void assert_same_rollups(const char *a, const char *b)
 {
     static const char *const tables[] = {
-        "dep_daily",
-        "day_total",
-        "day_active",
-        "exc_daily",
-        "host_daily",
-        "host_total",
-        "(SELECT d.id, client, account, domain, process, target, target_service, reason_id, "
+        "dep_daily", "day_total", "day_active", "exc_daily", "host_daily", "host_total",
+        "(SELECT id, client, account, domain, process, target, target_service, reason_id, "
         "ntlm_version, events, ntlmv1_events, first_seen, last_seen, last_day, last_v1_day "
-        "FROM %s.dep AS d JOIN %s.dep_sum AS s ON s.id = d.id)"};
+        "FROM %s)"};
     sqlite3 *db;
     char sql[2048], attach[300];
     assert_int_equal(sqlite3_open(a, &db), SQLITE_OK);
@@ -1048,8 +1030,8 @@ static void assert_same_rollups(const char *a, const char *b)
     for (size_t k = 0; k < sizeof(tables) / sizeof(tables[0]); k++) {
         char ta[300], tb[300];
         if (strchr(tables[k], '%')) {
-            snprintf(ta, sizeof(ta), tables[k], "main", "main");
-            snprintf(tb, sizeof(tb), tables[k], "b", "b");
+            snprintf(ta, sizeof(ta), tables[k], "main.dep");
+            snprintf(tb, sizeof(tb), tables[k], "b.dep");
         } else {
             snprintf(ta, sizeof(ta), "main.%s", tables[k]);
             snprintf(tb, sizeof(tb), "b.%s", tables[k]);
@@ -1088,8 +1070,9 @@ static void test_two_writers(void **state)
             int rec = b * 100 + k + 1, day = 1 + b / 2 + (k % 3 == 0);
             snprintf(when, sizeof(when), "2026-05-%02dT%02d:00:%02dZ", day, b, k);
             xml_event(&part[b], NTLM_PROV, NTLM_CH, (k % 4) ? 4022 : 4025, "FS01", rec, when,
-                      "Username", accounts[k % 3], "RemoteClientMachine", (k % 5) ? "WS01" : "WS02",
-                      "NtlmVersion", (k % 7) ? "NTLMv2" : "NTLMv1", NULL);
+                      "Username", accounts[k % 3], "RemoteClientMachine",
+                      (k % 5) ? "WS01" : "WS02", "NtlmVersion", (k % 7) ? "NTLMv2" : "NTLMv1",
+                      NULL);
         }
     }
     assert_int_equal(ns_store_open(&w[0], t1.path, err, sizeof(err)), NS_OK);
@@ -1197,7 +1180,6 @@ static void test_partial_range_sums(void **state)
     assert_int_equal(sqlite3_exec(db,
                                   "PRAGMA foreign_keys = OFF;"
                                   "UPDATE dep SET id = id * 7000001;"
-                                  "UPDATE dep_sum SET id = id * 7000001;"
                                   "UPDATE dep_daily SET dep = dep * 7000001;"
                                   "UPDATE events SET dep = dep * 7000001;"
                                   "DELETE FROM dep_day_pack;", /* (packs hold the old ids) */
