@@ -17,6 +17,20 @@
 /* Conversions                                                                                 */
 /* ========================================================================================== */
 
+/* Every canonical field is found by its name, and nothing else is (store and JSON reader). */
+static void test_field_by_name(void **state)
+{
+    static const char *const others[] = {"", "agent", "Account", "account ", "accoun",
+                                         "accountx", "extra2", "client-ip"};
+    (void)state;
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        assert_int_equal(ns_field_by_name(ns_fields[f].name), f);
+    }
+    for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++) {
+        assert_int_equal(ns_field_by_name(others[k]), -1);
+    }
+}
+
 static void test_parse_time(void **state)
 {
     static const struct {
@@ -1498,6 +1512,7 @@ static void test_unreadable_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_field_by_name),
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_every_event_id_both_renderings),
