@@ -93,9 +93,9 @@ static int rows_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, in
     (void)idx;
     (void)idxstr;
     c->src = argc == 1 ? sqlite3_value_pointer(argv[0], "ns_rows") : NULL;
-    c->at = 0;
+    c->at = c->src ? c->src->base : 0;
     if (c->src) {
-        c->src->cur = 0;
+        c->src->cur = c->at;
     }
     return SQLITE_OK;
 }
@@ -110,7 +110,7 @@ static int rows_next(sqlite3_vtab_cursor *cur)
 static int rows_eof(sqlite3_vtab_cursor *cur)
 {
     const struct rows_cursor *c = (const struct rows_cursor *)cur;
-    return !c->src || c->at >= c->src->n;
+    return !c->src || c->at >= c->src->end;
 }
 
 static int rows_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
@@ -151,7 +151,7 @@ static const sqlite3_module rows_module = {
 static void rows_dup(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     struct ns_rows *r = argc == 1 ? sqlite3_value_pointer(argv[0], "ns_rows") : NULL;
-    if (r && r->dup && r->cur < r->n) {
+    if (r && r->dup && r->cur < r->end) {
         r->dup[r->cur] = 1;
     }
     sqlite3_result_int(ctx, 0);
@@ -167,18 +167,30 @@ int ns_rows_register(sqlite3 *db)
     return NS_OK;
 }
 
-int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what)
+int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what,
+                  int64_t *changes)
 {
-    int step;
-    if (!rows->n) {
-        return NS_OK;
+    if (changes) {
+        *changes = 0;
     }
-    rows->cur = 0;
-    if (sqlite3_bind_pointer(s, 1, rows, "ns_rows", NULL) != SQLITE_OK) {
-        return ns_store_fail(st, what);
+    /* a statement at a time over a window of the rows: a statement keeps the pages it
+     * changes in its journal (in memory) until it ends */
+    for (rows->base = 0; rows->base < rows->n; rows->base = rows->end) {
+        int step;
+        rows->end = rows->n - rows->base > NS_ROWS_WINDOW ? rows->base + NS_ROWS_WINDOW : rows->n;
+        rows->cur = rows->base;
+        if (sqlite3_bind_pointer(s, 1, rows, "ns_rows", NULL) != SQLITE_OK) {
+            return ns_store_fail(st, what);
+        }
+        step = sqlite3_step(s);
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s); /* the rows are the caller's, gone after this */
+        if (step != SQLITE_DONE) {
+            return ns_store_fail(st, what);
+        }
+        if (changes) {
+            *changes += sqlite3_changes64(st->db);
+        }
     }
-    step = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s); /* the rows are the caller's, gone after this */
-    return step == SQLITE_DONE ? NS_OK : ns_store_fail(st, what);
+    return NS_OK;
 }

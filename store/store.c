@@ -1045,7 +1045,7 @@ static int store_slice(struct ns_store *st, const struct ns_event_source *src, c
     rows.ctx = st;
     rows.column = slice_column;
     rows.dup = st->slice_dup;
-    if ((rc = ns_rows_write(st, st->insert_event, &rows, "storing events")) != NS_OK) {
+    if ((rc = ns_rows_write(st, st->insert_event, &rows, "storing events", NULL)) != NS_OK) {
         return rc;
     }
     src->seek(src->ctx, start);
@@ -1447,17 +1447,18 @@ static int write_rows(struct ns_store *st, sqlite3_stmt *s, void *rows, size_t n
                       const char *what)
 {
     struct ns_rows r;
+    int64_t changed;
     int rc;
     memset(&r, 0, sizeof(r));
     r.n = n;
     r.ctx = rows;
     r.column = column;
-    if ((rc = ns_rows_write(st, s, &r, what)) != NS_OK) {
+    if ((rc = ns_rows_write(st, s, &r, what, &changed)) != NS_OK) {
         return rc;
     }
-    if (expect && n && (size_t)sqlite3_changes64(st->db) != n) {
+    if (expect && (size_t)changed != n) {
         snprintf(st->errmsg, sizeof(st->errmsg), "%s: %lld rows of %zu found", what,
-                 (long long)sqlite3_changes64(st->db), n);
+                 (long long)changed, n);
         return NS_EDB;
     }
     return NS_OK;
@@ -1732,7 +1733,7 @@ static int flush_table(struct ns_store *st, const struct agg_table *t,
     rows.n = *n;
     rows.ctx = *order;
     rows.column = column;
-    return ns_rows_write(st, s, &rows, what);
+    return ns_rows_write(st, s, &rows, what, NULL);
 }
 
 /* Adds the batch's host rows (order[0..n), by host and role) to the hosts' running totals:
@@ -1767,7 +1768,7 @@ static int flush_host_totals(struct ns_store *st, struct agg *const *order, size
     rows.n = m;
     rows.ctx = ptrs;
     rows.column = host_column;
-    rc = ns_rows_write(st, st->add_hosttotal, &rows, "updating host totals");
+    rc = ns_rows_write(st, st->add_hosttotal, &rows, "updating host totals", NULL);
     free(sums);
     free(ptrs);
     return rc;

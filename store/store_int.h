@@ -128,13 +128,18 @@ struct ns_rows {
     /* NULL, or n flags: SQL's ns_rows_dup(src) sets the flag of the row being written (an
      * INSERT ... SELECT writes each row before it reads the next) */
     unsigned char *dup;
-    size_t cur; /* the row being read */
+    size_t base, end; /* the rows [base, end) the statement being run reads (ns_rows_write) */
+    size_t cur;       /* the row being read */
 };
+/* Rows one statement reads at the most (ns_rows_write runs it again for the next ones). */
+#define NS_ROWS_WINDOW 2048
 /* rows.c: registers ns_rows(src) and ns_rows_dup(src) on a connection. */
 int ns_rows_register(sqlite3 *db);
-/* rows.c: runs s, whose parameter 1 is ns_rows' src, over rows (nothing when there are none);
- * what names the work in the error. */
-int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what);
+/* rows.c: runs s, whose parameter 1 is ns_rows' src, over rows, NS_ROWS_WINDOW of them at a
+ * time (nothing when there are none); *changes (when not NULL) = the rows it changed; what
+ * names the work in the error. */
+int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what,
+                  int64_t *changes);
 
 /* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
 int ns_range_register(sqlite3 *db);
