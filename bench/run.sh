@@ -9,6 +9,10 @@ BUILD=$(realpath "${3:-build}")
 BIN=$BUILD/ntlmscope
 B=$BUILD/bench
 HERE=$(dirname "$(realpath "$0")")
+if ! /usr/bin/python3 -c 'import lxml' 2>/dev/null; then
+    echo "bench/run.sh: the Python peer needs lxml: apt-get install python3-lxml" >&2
+    exit 1
+fi
 W=$(mktemp -d /tmp/ntlmscope-bench-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
 rate() { python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / float(sys.argv[2])))" "$@"; }
