@@ -68,30 +68,45 @@ static int store_one(struct ns_ingest *in, const struct ns_event *ev)
     return NS_OK;
 }
 
-/* Appends ev to the chunk. */
+/* Appends ev to the chunk: its size counted first, then written in place. */
 static int put_event(struct ns_buf *b, const struct ns_event *ev)
 {
+    size_t need = 1, len[NS_F_COUNT], at = 0;
+    char *p;
     for (int f = 0; f < NS_F_COUNT; f++) {
-        unsigned char head[2];
-        uint32_t len;
         if (!ev->has[f] && !ev->s[f]) {
             continue;
         }
-        head[0] = (unsigned char)f;
-        head[1] = (unsigned char)((ev->has[f] ? 1 : 0) | (ev->s[f] ? 2 : 0));
-        if (ns_buf_add(b, head, 2) != NS_OK ||
-            (ev->has[f] && ns_buf_add(b, &ev->i[f], sizeof(ev->i[f])) != NS_OK)) {
-            return NS_ENOMEM;
-        }
+        need += 2 + (ev->has[f] ? sizeof(ev->i[f]) : 0);
         if (ev->s[f]) {
-            len = (uint32_t)strlen(ev->s[f]);
-            if (ns_buf_add(b, &len, sizeof(len)) != NS_OK ||
-                ns_buf_add(b, ev->s[f], (size_t)len + 1) != NS_OK) {
-                return NS_ENOMEM;
-            }
+            len[f] = strlen(ev->s[f]);
+            need += sizeof(uint32_t) + len[f] + 1;
         }
     }
-    return ns_buf_add(b, "\xff", 1);
+    if (!(p = ns_buf_space(b, need))) {
+        return NS_ENOMEM;
+    }
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        if (!ev->has[f] && !ev->s[f]) {
+            continue;
+        }
+        p[at++] = (char)f;
+        p[at++] = (char)((ev->has[f] ? 1 : 0) | (ev->s[f] ? 2 : 0));
+        if (ev->has[f]) {
+            memcpy(p + at, &ev->i[f], sizeof(ev->i[f]));
+            at += sizeof(ev->i[f]);
+        }
+        if (ev->s[f]) {
+            uint32_t n = (uint32_t)len[f];
+            memcpy(p + at, &n, sizeof(n));
+            at += sizeof(n);
+            memcpy(p + at, ev->s[f], len[f] + 1);
+            at += len[f] + 1;
+        }
+    }
+    p[at++] = (char)PIPE_END;
+    ns_buf_commit(b, at);
+    return NS_OK;
 }
 
 /* Reads the event at *pos of the chunk into ev (its texts point into the chunk). */

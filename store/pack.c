@@ -223,60 +223,88 @@ int64_t ns_unzigzag(uint64_t v)
     return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
+/* Writes v as a varint at p; returns the bytes written (at most 10). */
+static size_t varint_at(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+/* An entry's bytes at the most: its byte and a varint, an address's 16 bytes, or an inline
+ * text's. */
+#define ENTRY_MAX 18
+
 int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *agent,
                   struct ns_buf *out)
 {
+    size_t bound = ENTRY_MAX, at = 0; /* (the agent's entry) */
+    unsigned char *p;
     int rc = NS_OK;
     ns_buf_reset(out);
+    /* room for every entry, reserved once and written in place */
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        if (ev->has[f] && !ns_pack_is_column(f)) {
+            bound += ENTRY_MAX +
+                     (ns_fields[f].kind == NS_K_TEXT && inline_text(f) ? strlen(ev->s[f]) : 0);
+        }
+    }
+    if (!(p = (unsigned char *)ns_buf_space(out, bound))) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "packing an event: out of memory");
+        return NS_ENOMEM;
+    }
     for (int f = 0; f < NS_F_COUNT && rc == NS_OK; f++) {
         unsigned char tag = (unsigned char)f;
         if (!ev->has[f] || ns_pack_is_column(f)) {
             continue;
         }
         if (address_field(f)) {
-            unsigned char addr[16], len = (unsigned char)address_bytes(ev->s[f], addr);
+            unsigned char addr[16];
+            size_t len = address_bytes(ev->s[f], addr);
             if (len) {
-                unsigned char head[2] = {(unsigned char)(tag | NS_PACK_ADDR), len};
-                if ((rc = ns_buf_add(out, head, 2)) == NS_OK) {
-                    rc = ns_buf_add(out, addr, len);
-                }
+                p[at++] = (unsigned char)(tag | NS_PACK_ADDR);
+                p[at++] = (unsigned char)len;
+                memcpy(p + at, addr, len);
+                at += len;
                 continue;
             }
         }
-        if ((rc = ns_buf_add(out, &tag, 1)) != NS_OK) {
-            break;
-        }
+        p[at++] = tag;
         switch (ns_fields[f].kind) {
         case NS_K_TEXT:
             if (inline_text(f)) {
                 size_t n = strlen(ev->s[f]);
-                if ((rc = ns_put_varint(out, n)) == NS_OK) {
-                    rc = ns_buf_add(out, ev->s[f], n);
-                }
+                at += varint_at(p + at, n);
+                memcpy(p + at, ev->s[f], n);
+                at += n;
             } else {
                 int64_t id;
                 if ((rc = ns_intern(st, ev->s[f], &id)) == NS_OK) {
-                    rc = ns_put_varint(out, (uint64_t)id);
+                    at += varint_at(p + at, (uint64_t)id);
                 }
             }
             break;
         case NS_K_HEX:
-            rc = ns_put_varint(out, (uint64_t)ev->i[f]);
+            at += varint_at(p + at, (uint64_t)ev->i[f]);
             break;
         default:
-            rc = ns_put_varint(out, ns_zigzag(ev->i[f]));
+            at += varint_at(p + at, ns_zigzag(ev->i[f]));
             break;
         }
     }
     if (rc == NS_OK && agent) {
-        unsigned char tag = NS_PACK_AGENT;
         int64_t id;
-        if ((rc = ns_buf_add(out, &tag, 1)) == NS_OK && (rc = ns_intern(st, agent, &id)) == NS_OK) {
-            rc = ns_put_varint(out, (uint64_t)id);
+        if ((rc = ns_intern(st, agent, &id)) == NS_OK) {
+            p[at++] = NS_PACK_AGENT;
+            at += varint_at(p + at, (uint64_t)id);
         }
     }
-    if (rc == NS_ENOMEM || rc == NS_ETOOBIG) {
-        snprintf(st->errmsg, sizeof(st->errmsg), "packing an event: out of memory");
+    if (rc == NS_OK) {
+        ns_buf_commit(out, at);
     }
     return rc;
 }
