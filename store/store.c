@@ -969,6 +969,29 @@ nomem:
     return NS_ENOMEM;
 }
 
+/* Opens a batch's transaction. When another connection has written since this one's last
+ * batch (a server and an ingest on the same file), the dependencies' cached last days may
+ * be behind the table: the cache starts again. */
+static int begin_batch(struct ns_store *st)
+{
+    int64_t version;
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        return ns_store_fail(st, "starting a batch");
+    }
+    if ((version = ns_data_version(st->db)) < 0) {
+        ns_store_fail(st, "starting a batch");
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return NS_EDB;
+    }
+    if (version != st->seen_version) {
+        dep_cache_clear(&st->dep_ids);
+        st->seen_version = version;
+    }
+    st->in_batch = 1;
+    st->batch_events = 0;
+    return NS_OK;
+}
+
 /* ns_rows columns of the slice (sql/event_insert.sql): time, computer, channel, record id,
  * dependency, packed fields. */
 static void slice_column(void *ctx, size_t k, int col, sqlite3_context *out)
@@ -1032,7 +1055,10 @@ static int store_slice(struct ns_store *st, const struct ns_event_source *src, c
     ns_buf_reset(&st->slice_blobs);
     while (st->nslice < STORE_SLICE && st->slice_blobs.len < STORE_SLICE_BYTES &&
            (ev = src->next(src->ctx))) {
-        if ((rc = slice_add(st, ev, agent)) != NS_OK) {
+        /* a batch is opened for an event to store, not before (count: not an upgrade's
+         * copy, which runs inside the upgrade's transaction) */
+        if ((count && !st->in_batch && (rc = begin_batch(st)) != NS_OK) ||
+            (rc = slice_add(st, ev, agent)) != NS_OK) {
             return rc;
         }
     }
@@ -1074,29 +1100,6 @@ static int store_slice(struct ns_store *st, const struct ns_event_source *src, c
     return rc;
 }
 
-/* Opens a batch's transaction. When another connection has written since this one's last
- * batch (a server and an ingest on the same file), the dependencies' cached last days may
- * be behind the table: the cache starts again. */
-static int begin_batch(struct ns_store *st)
-{
-    int64_t version;
-    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        return ns_store_fail(st, "starting a batch");
-    }
-    if ((version = ns_data_version(st->db)) < 0) {
-        ns_store_fail(st, "starting a batch");
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        return NS_EDB;
-    }
-    if (version != st->seen_version) {
-        dep_cache_clear(&st->dep_ids);
-        st->seen_version = version;
-    }
-    st->in_batch = 1;
-    st->batch_events = 0;
-    return NS_OK;
-}
-
 /* Stores every event of src (count: into the rollups too), inside batches the store opens
  * and commits every batch_limit events. */
 static int store_events(struct ns_store *st, const struct ns_event_source *src, uint64_t *stored,
@@ -1108,9 +1111,6 @@ static int store_events(struct ns_store *st, const struct ns_event_source *src, 
         return NS_EDB;
     }
     for (size_t n = 1; n && rc == NS_OK;) {
-        if (!st->in_batch && (rc = begin_batch(st)) != NS_OK) {
-            break;
-        }
         rc = store_slice(st, src, st->agent, 1, &n, stored, duplicates);
         if (rc == NS_OK && st->batch_limit > 0 && st->batch_events >= st->batch_limit) {
             rc = ns_store_commit(st);
