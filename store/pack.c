@@ -198,31 +198,6 @@ int ns_intern(struct ns_store *st, const char *s, int64_t *id)
 /* Packing                                                                                     */
 /* ========================================================================================== */
 
-int ns_put_varint(struct ns_buf *b, uint64_t v)
-{
-    unsigned char tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n] = (unsigned char)(v & 0x7f);
-        v >>= 7;
-        if (v) {
-            tmp[n] |= 0x80;
-        }
-        n++;
-    } while (v);
-    return ns_buf_add(b, tmp, n);
-}
-
-uint64_t ns_zigzag(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-int64_t ns_unzigzag(uint64_t v)
-{
-    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
 /* Writes v as a varint at p; returns the bytes written (at most 10). */
 static size_t varint_at(unsigned char *p, uint64_t v)
 {
@@ -233,6 +208,22 @@ static size_t varint_at(unsigned char *p, uint64_t v)
     }
     p[n++] = (unsigned char)v;
     return n;
+}
+
+int ns_put_varint(struct ns_buf *b, uint64_t v)
+{
+    unsigned char tmp[10];
+    return ns_buf_add(b, tmp, varint_at(tmp, v)); /* (NS_ETOOBIG tells a day too large) */
+}
+
+uint64_t ns_zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+int64_t ns_unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
 /* An entry's bytes at the most: its byte and a varint, an address's 16 bytes, or an inline

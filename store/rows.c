@@ -167,12 +167,8 @@ int ns_rows_register(sqlite3 *db)
     return NS_OK;
 }
 
-int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what,
-                  int64_t *changes)
+int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what)
 {
-    if (changes) {
-        *changes = 0;
-    }
     /* a statement at a time over a window of the rows: a statement keeps the pages it
      * changes in its journal (in memory) until it ends */
     for (rows->base = 0; rows->base < rows->n; rows->base = rows->end) {
@@ -187,9 +183,6 @@ int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, co
         sqlite3_clear_bindings(s); /* the rows are the caller's, gone after this */
         if (step != SQLITE_DONE) {
             return ns_store_fail(st, what);
-        }
-        if (changes) {
-            *changes += sqlite3_changes64(st->db);
         }
     }
     return NS_OK;

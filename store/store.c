@@ -1071,7 +1071,7 @@ static int store_slice(struct ns_store *st, const struct ns_event_source *src, c
     rows.ctx = st;
     rows.column = slice_column;
     rows.dup = st->slice_dup;
-    if ((rc = ns_rows_write(st, st->insert_event, &rows, "storing events", NULL)) != NS_OK) {
+    if ((rc = ns_rows_write(st, st->insert_event, &rows, "storing events")) != NS_OK) {
         return rc;
     }
     src->seek(src->ctx, start);
@@ -1100,9 +1100,7 @@ static int store_slice(struct ns_store *st, const struct ns_event_source *src, c
     return rc;
 }
 
-/* Stores every event of src (count: into the rollups too), inside batches the store opens
- * and commits every batch_limit events. */
-static int store_events(struct ns_store *st, const struct ns_event_source *src, uint64_t *stored,
+int ns_store_add_events(struct ns_store *st, const struct ns_event_source *src, uint64_t *stored,
                         uint64_t *duplicates)
 {
     int rc = NS_OK;
@@ -1159,15 +1157,9 @@ int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate)
     struct one_event o;
     struct ns_event_source src = one_source(&o, ev);
     uint64_t stored = 0, dups = 0;
-    int rc = store_events(st, &src, &stored, &dups);
+    int rc = ns_store_add_events(st, &src, &stored, &dups);
     *duplicate = dups > 0;
     return rc;
-}
-
-int ns_store_add_events(struct ns_store *st, const struct ns_event_source *src, uint64_t *stored,
-                        uint64_t *duplicates)
-{
-    return store_events(st, src, stored, duplicates);
 }
 
 /* Schema 5 migration: every version-4 event into the compact table, with its dependency
@@ -1177,7 +1169,7 @@ static int copy_v4_events(struct ns_store *st)
     sqlite3_stmt *q = NULL;
     struct ns_event ev;
     uint64_t stored = 0, duplicates = 0; /* (the version-4 table held each event once) */
-    int col_field[128], ncol, agent_col = -1, rc, step = SQLITE_DONE, rows = 0;
+    int col_field[128], ncol, agent_col = -1, rc, step = SQLITE_DONE;
     if ((rc = prepare_store_event(st)) != NS_OK ||
         (rc = prepare(st, "migrate_005_read_v4.sql", &q)) != NS_OK) {
         return rc;
@@ -1228,17 +1220,10 @@ static int copy_v4_events(struct ns_store *st)
         } else {
             snprintf(st->errmsg, sizeof(st->errmsg), "copying the events: out of memory");
         }
-        /* the batch table's rows are only needed for their ids: keep it small */
-        if (++rows % NS_STORE_BATCH == 0) {
-            agg_clear(&st->deps);
-            ns_arena_reset(&st->keys);
-        }
     }
     if (rc == NS_OK && step != SQLITE_DONE) {
         rc = ns_store_fail(st, "reading the version-4 events");
     }
-    agg_clear(&st->deps);
-    ns_arena_reset(&st->keys);
     ns_event_free(&ev);
     sqlite3_finalize(q);
     return rc;
@@ -1440,28 +1425,17 @@ static void deptotal_column(void *ctx, size_t k, int col, sqlite3_context *out)
     }
 }
 
-/* Runs s (ns_rows over rows[0..n) with columns of column); when expect, it must change
- * exactly n rows: else the cache and the table disagree. */
+/* Runs s (ns_rows over rows[0..n) with the columns column gives); what names the work in the
+ * error. */
 static int write_rows(struct ns_store *st, sqlite3_stmt *s, void *rows, size_t n,
-                      void (*column)(void *, size_t, int, sqlite3_context *), int expect,
-                      const char *what)
+                      void (*column)(void *, size_t, int, sqlite3_context *), const char *what)
 {
     struct ns_rows r;
-    int64_t changed;
-    int rc;
     memset(&r, 0, sizeof(r));
     r.n = n;
     r.ctx = rows;
     r.column = column;
-    if ((rc = ns_rows_write(st, s, &r, what, &changed)) != NS_OK) {
-        return rc;
-    }
-    if (expect && (size_t)changed != n) {
-        snprintf(st->errmsg, sizeof(st->errmsg), "%s: %lld rows of %zu found", what,
-                 (long long)changed, n);
-        return NS_EDB;
-    }
-    return NS_OK;
+    return ns_rows_write(st, s, &r, what);
 }
 
 /* Adds row a's counters to total t (rows come in day order: the latest address wins). */
@@ -1502,8 +1476,7 @@ static int write_totals(struct ns_store *st, struct agg **rows, size_t n, struct
         }
         total_add(t, a);
     }
-    return write_rows(st, st->add_deptotal, sums, m, deptotal_column, 1,
-                      "updating dependency totals");
+    return write_rows(st, st->add_deptotal, sums, m, deptotal_column, "updating dependency totals");
 }
 
 /* The upsert of a row the cache cannot decide (an older day, or a dependency it has
@@ -1615,11 +1588,11 @@ static int flush_deps(struct ns_store *st, struct agg **order, size_t n, struct 
         rc = flush_dep(st, order[k], &f, days, ndays);
     }
     if (rc == NS_OK) {
-        rc = write_rows(st, st->insert_depday, f.ins, f.nins, depday_column, 0,
+        rc = write_rows(st, st->insert_depday, f.ins, f.nins, depday_column,
                         "storing dependency rollups");
     }
     if (rc == NS_OK) {
-        rc = write_rows(st, st->add_depday, f.upd, f.nupd, depday_column, 1,
+        rc = write_rows(st, st->add_depday, f.upd, f.nupd, depday_column,
                         "updating dependency rollups");
     }
     if (rc == NS_OK) {
@@ -1724,16 +1697,11 @@ static int flush_table(struct ns_store *st, const struct agg_table *t,
                        void (*column)(void *, size_t, int, sqlite3_context *), sqlite3_stmt *s,
                        const char *what, struct agg ***order, size_t *n)
 {
-    struct ns_rows rows;
     if (!(*order = agg_sorted(t, cmp, n))) {
         snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
         return NS_ENOMEM;
     }
-    memset(&rows, 0, sizeof(rows));
-    rows.n = *n;
-    rows.ctx = *order;
-    rows.column = column;
-    return ns_rows_write(st, s, &rows, what, NULL);
+    return write_rows(st, s, *order, *n, column, what);
 }
 
 /* Adds the batch's host rows (order[0..n), by host and role) to the hosts' running totals:
@@ -1742,7 +1710,6 @@ static int flush_host_totals(struct ns_store *st, struct agg *const *order, size
 {
     struct agg *sums = malloc((n ? n : 1) * sizeof(*sums));
     struct agg **ptrs = malloc((n ? n : 1) * sizeof(*ptrs));
-    struct ns_rows rows;
     size_t m = 0;
     int rc;
     if (!sums || !ptrs) {
@@ -1764,11 +1731,7 @@ static int flush_host_totals(struct ns_store *st, struct agg *const *order, size
         e->first_seen = a->first_seen < e->first_seen ? a->first_seen : e->first_seen;
         e->last_seen = a->last_seen > e->last_seen ? a->last_seen : e->last_seen;
     }
-    memset(&rows, 0, sizeof(rows));
-    rows.n = m;
-    rows.ctx = ptrs;
-    rows.column = host_column;
-    rc = ns_rows_write(st, st->add_hosttotal, &rows, "updating host totals", NULL);
+    rc = write_rows(st, st->add_hosttotal, ptrs, m, host_column, "updating host totals");
     free(sums);
     free(ptrs);
     return rc;

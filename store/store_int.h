@@ -136,10 +136,8 @@ struct ns_rows {
 /* rows.c: registers ns_rows(src) and ns_rows_dup(src) on a connection. */
 int ns_rows_register(sqlite3 *db);
 /* rows.c: runs s, whose parameter 1 is ns_rows' src, over rows, NS_ROWS_WINDOW of them at a
- * time (nothing when there are none); *changes (when not NULL) = the rows it changed; what
- * names the work in the error. */
-int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what,
-                  int64_t *changes);
+ * time (nothing when there are none); what names the work in the error. */
+int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what);
 
 /* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
 int ns_range_register(sqlite3 *db);
