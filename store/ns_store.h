@@ -51,6 +51,14 @@ int ns_store_add_events(struct ns_store *st, const struct ns_event_source *src, 
 /* Events per automatic commit (default NS_STORE_BATCH); 0: commit only in ns_store_commit,
  * so a whole HTTP batch is one transaction. */
 void ns_store_set_batch_limit(struct ns_store *st, int events);
+/* WAL checkpoints of a writer run on a thread of their own (store/checkpoint.c): a pass
+ * starts when a commit leaves start frames (pages) in the WAL, the writer copies back the
+ * last ones itself when at most gap are left, and waits for the thread when the WAL reaches
+ * limit frames. ns_store_open sets 16000, 6000 and 32000; nothing for a read-only store.
+ * Returns NS_OK or NS_ENOMEM. */
+int ns_store_set_checkpoints(struct ns_store *st, int start, int gap, int limit);
+/* Passes of the thread that copied frames back, and checkpoints the writer ran itself. */
+void ns_store_checkpoint_counts(const struct ns_store *st, uint64_t *passes, uint64_t *own);
 /* Name of the agent whose events are being added (kept by pointer until changed), or NULL
  * for local ingest. */
 void ns_store_set_agent(struct ns_store *st, const char *agent);

@@ -562,6 +562,12 @@ static void sqlite_setup(void)
 
 /* Opens the connection; a writer migrates and prepares the ingest statements, a reader only
  * checks that the schema is the one this build reads. */
+/* WAL checkpoints (checkpoint.c), in frames of one page: a pass starts at 64 MB of WAL, the
+ * writer copies back the last 24 MB itself, and the WAL stays under 128 MB and a batch. */
+#define CKPT_START 16000
+#define CKPT_GAP 6000
+#define CKPT_LIMIT 32000
+
 static int store_open(struct ns_store **out, const char *path, int readonly, char *err,
                       size_t errlen)
 {
@@ -613,7 +619,11 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         }
     } else if ((rc = exec_file(st, "open.sql")) == NS_OK && (rc = migrate(st)) == NS_OK &&
                (rc = sync_reasons(st)) == NS_OK) {
-        rc = prepare_ingest(st);
+        if ((rc = prepare_ingest(st)) == NS_OK && 
+            ns_ckpt_attach(st, CKPT_START, CKPT_GAP, CKPT_LIMIT) != NS_OK) {
+            snprintf(st->errmsg, sizeof(st->errmsg), "out of memory");
+            rc = NS_ENOMEM;
+        }
     }
     if (rc != NS_OK) {
         snprintf(err, errlen, "%s: %s", path, st->errmsg);
@@ -653,6 +663,7 @@ int ns_store_close(struct ns_store *st)
     if (st->in_batch) {
         rc = ns_store_commit(st);
     }
+    ns_ckpt_detach(st);
     sqlite3_finalize(st->insert_event);
     sqlite3_finalize(st->find_dep);
     sqlite3_finalize(st->insert_dep);

@@ -105,6 +105,7 @@ struct ns_store {
     size_t nslice;                       /* events in slice */
     struct ns_buf slice_blobs;           /* their packed fields */
     struct ns_buf day_pack;              /* a day's pack being written (range.c) */
+    struct ns_ckpt *ckpt;                /* checkpoints beside the writer (checkpoint.c) */
     char errmsg[256];                    /* last error */
 };
 
@@ -138,6 +139,15 @@ int ns_rows_register(sqlite3 *db);
 /* rows.c: runs s, whose parameter 1 is ns_rows' src, over rows, NS_ROWS_WINDOW of them at a
  * time (nothing when there are none); what names the work in the error. */
 int ns_rows_write(struct ns_store *st, sqlite3_stmt *s, struct ns_rows *rows, const char *what);
+
+/* checkpoint.c: WAL checkpoints on a thread of their own for the writer st, in place of
+ * SQLite's automatic ones: a pass starts when the WAL holds start frames after a commit; the
+ * writer copies back itself the last frames when at most gap are left, and waits for the
+ * thread when the WAL reaches limit frames. Attaching again sets the thresholds. */
+struct ns_ckpt;
+int ns_ckpt_attach(struct ns_store *st, int start, int gap, int limit);
+/* Stops the thread (the writer's close then checkpoints what is left, as before). */
+void ns_ckpt_detach(struct ns_store *st);
 
 /* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
 int ns_range_register(sqlite3 *db);

@@ -4,6 +4,7 @@
  * migrations, and the exact keys of every view of DESIGN.md.
  */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -1095,6 +1096,89 @@ static void test_two_writers(void **state)
     tmpdb_remove(&t2);
 }
 
+/* Events for the checkpoint test: n events from record first on, spread over accounts,
+ * clients and targets so each batch dirties pages all over the rollups. */
+static void spread_events(struct ns_buf *xml, int first, int n)
+{
+    for (int k = 0; k < n; k++) {
+        char when[40], account[32], client[32], target[32];
+        int rec = first + k;
+        snprintf(when, sizeof(when), "2026-06-%02dT%02d:%02d:%02dZ", 1 + rec / 1500 % 28,
+                 rec / 60 % 24, rec % 60, rec % 59);
+        snprintf(account, sizeof(account), "svc%d", rec * 7 % 97);
+        snprintf(client, sizeof(client), "WS%03d", rec * 13 % 211);
+        snprintf(target, sizeof(target), "FS%02d", rec % 31);
+        xml_event(xml, NTLM_PROV, NTLM_CH, 4020 + rec % 3, "WS01", rec, when, "Username",
+                  account, "ClientName", client, "TargetMachine", target, NULL);
+    }
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : 0;
+}
+
+/* Checkpoints run beside the writer (store/checkpoint.c): the WAL starts again and stays
+ * bounded, events and rollups are those of a store that checkpoints only when it closes,
+ * and a reader holding the WAL back makes the writer neither fail nor hang. Batches of 25
+ * events (stored one by one: a commit every 25; the pipeline's slices make 1024). */
+static void test_background_checkpoints(void **state)
+{
+    struct tmpdb t1, t2;
+    struct ns_store *st = NULL, *one = NULL;
+    struct ns_buf xml[3];
+    sqlite3 *reader = NULL;
+    uint64_t passes = 0, own = 0;
+    char err[256], wal1[160], wal2[160];
+    (void)state;
+    tmpdb_make(&t1);
+    tmpdb_make(&t2);
+    snprintf(wal1, sizeof(wal1), "%s-wal", t1.path);
+    snprintf(wal2, sizeof(wal2), "%s-wal", t2.path);
+    for (int b = 0; b < 3; b++) {
+        ns_buf_init(&xml[b], 0);
+        spread_events(&xml[b], 1 + b * 2000, 2000);
+    }
+    assert_int_equal(ns_store_open(&st, t1.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_store_set_checkpoints(st, 20, 4, 60), NS_OK);
+    ns_store_set_batch_limit(st, 25);
+    assert_int_equal(ns_store_open(&one, t2.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_store_set_checkpoints(one, 1 << 30, 0, 1 << 30), NS_OK);
+    ns_store_set_batch_limit(one, 25);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml[0].data, xml[0].len).stored, 2000);
+    assert_int_equal(ingest_buf(one, NS_FMT_XML, xml[0].data, xml[0].len).stored, 2000);
+    /* the thread copied most back, the writer the rest, and the WAL started again */
+    ns_store_checkpoint_counts(st, &passes, &own);
+    assert_true(passes > 0);
+    assert_true(own > 0);
+    ns_store_checkpoint_counts(one, &passes, &own);
+    assert_true(passes == 0 && own == 0);
+    assert_true(file_size(wal1) > 0);
+    assert_true(file_size(wal1) * 4 < file_size(wal2));
+    /* a reader keeps its snapshot: checkpoints cannot copy past it, and the writer goes on */
+    assert_int_equal(sqlite3_open_v2(t1.path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(reader, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sql_int(reader, "SELECT count(*) FROM events"), 2000);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml[1].data, xml[1].len).stored, 2000);
+    assert_int_equal(sql_int(reader, "SELECT count(*) FROM events"), 2000);
+    assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(reader), SQLITE_OK);
+    assert_int_equal(ingest_buf(one, NS_FMT_XML, xml[1].data, xml[1].len).stored, 2000);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml[2].data, xml[2].len).stored, 2000);
+    assert_int_equal(ingest_buf(one, NS_FMT_XML, xml[2].data, xml[2].len).stored, 2000);
+    assert_int_equal(ingest_piped(st, &xml[1]).duplicates, 2000);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    assert_int_equal(ns_store_close(one), NS_OK);
+    assert_int_equal(file_size(wal1), 0); /* the last close copied back and removed it */
+    assert_same_rollups(t1.path, t2.path);
+    for (int b = 0; b < 3; b++) {
+        ns_buf_free(&xml[b]);
+    }
+    tmpdb_remove(&t1);
+    tmpdb_remove(&t2);
+}
+
 /* The views over a partial range sum each dependency's days (ns_dep_range, store/range.c)
  * the same whether ids are dense (an array) or sparse (a hash table), and equal the events. */
 static void test_partial_range_sums(void **state)
@@ -1537,6 +1621,7 @@ int main(void)
         cmocka_unit_test(test_partial_range_sums),
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_latest_address),
+        cmocka_unit_test(test_background_checkpoints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
