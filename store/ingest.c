@@ -14,9 +14,10 @@
 #define PIPE_DEPTH 24
 
 /* Events serialized one after the other: per field present, its number, a flags byte
- * (1: has an int, 2: has a text), the int's 8 bytes, the text's length (4 bytes), its bytes
- * and a NUL; PIPE_END closes the event. Much smaller than struct ns_event, so the ring can
- * hold a commit's worth of events. */
+ * (1: has an int, 2: has a text), the int's 8 bytes, the text's length (4 bytes), its bytes,
+ * a NUL and its string hash; PIPE_END, then the event's other digest hashes (struct
+ * ns_digest: computed by the thread that serializes, so the store thread need not). Much
+ * smaller than struct ns_event, so the ring can hold a commit's worth of events. */
 #define PIPE_END 0xFF
 _Static_assert(NS_F_COUNT < PIPE_END, "a field number must fit a byte below PIPE_END");
 
@@ -68,10 +69,11 @@ static int store_one(struct ns_ingest *in, const struct ns_event *ev)
     return NS_OK;
 }
 
-/* Appends ev to the chunk: its size counted first, then written in place. */
+/* Appends ev and its digest to the chunk: its size counted first, then written in place. */
 static int put_event(struct ns_buf *b, const struct ns_event *ev)
 {
-    size_t need = 1, len[NS_F_COUNT], at = 0;
+    size_t need = 1 + 4 * sizeof(uint64_t), len[NS_F_COUNT], at = 0;
+    struct ns_digest d;
     char *p;
     for (int f = 0; f < NS_F_COUNT; f++) {
         if (!ev->has[f] && !ev->s[f]) {
@@ -80,12 +82,13 @@ static int put_event(struct ns_buf *b, const struct ns_event *ev)
         need += 2 + (ev->has[f] ? sizeof(ev->i[f]) : 0);
         if (ev->s[f]) {
             len[f] = strlen(ev->s[f]);
-            need += sizeof(uint32_t) + len[f] + 1;
+            need += sizeof(uint32_t) + len[f] + 1 + sizeof(uint64_t);
         }
     }
     if (!(p = ns_buf_space(b, need))) {
         return NS_ENOMEM;
     }
+    ns_store_digest(ev, &d);
     for (int f = 0; f < NS_F_COUNT; f++) {
         if (!ev->has[f] && !ev->s[f]) {
             continue;
@@ -102,37 +105,53 @@ static int put_event(struct ns_buf *b, const struct ns_event *ev)
             at += sizeof(n);
             memcpy(p + at, ev->s[f], len[f] + 1);
             at += len[f] + 1;
+            memcpy(p + at, &d.str[f], sizeof(d.str[f]));
+            at += sizeof(d.str[f]);
         }
     }
     p[at++] = (char)PIPE_END;
+    memcpy(p + at, &d.dep_h1, sizeof(uint64_t));
+    memcpy(p + at + 8, &d.dep_h2, sizeof(uint64_t));
+    memcpy(p + at + 16, &d.exc, sizeof(uint64_t));
+    memcpy(p + at + 24, &d.host, sizeof(uint64_t));
+    at += 4 * sizeof(uint64_t);
     ns_buf_commit(b, at);
     return NS_OK;
 }
 
-/* Reads the event at *pos of the chunk into ev (its texts point into the chunk). */
-static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev)
+/* Reads the event at *pos of the chunk into ev (its texts point into the chunk) and its
+ * digest into d. */
+static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev,
+                      struct ns_digest *d)
 {
-    const char *d = b->data;
+    const char *p = b->data;
     size_t at = *pos;
     memset(ev->s, 0, sizeof(ev->s));
     memset(ev->i, 0, sizeof(ev->i)); /* as ns_event_reset: nothing of the previous event */
     memset(ev->has, 0, sizeof(ev->has));
-    while ((unsigned char)d[at] != PIPE_END) {
-        int f = (unsigned char)d[at], flags = (unsigned char)d[at + 1];
+    while ((unsigned char)p[at] != PIPE_END) {
+        int f = (unsigned char)p[at], flags = (unsigned char)p[at + 1];
         at += 2;
         if (flags & 1) {
             ev->has[f] = 1;
-            memcpy(&ev->i[f], d + at, sizeof(ev->i[f]));
+            memcpy(&ev->i[f], p + at, sizeof(ev->i[f]));
             at += sizeof(ev->i[f]);
         }
         if (flags & 2) {
             uint32_t len;
-            memcpy(&len, d + at, sizeof(len));
-            ev->s[f] = d + at + sizeof(len);
+            memcpy(&len, p + at, sizeof(len));
+            ev->s[f] = p + at + sizeof(len);
             at += sizeof(len) + len + 1;
+            memcpy(&d->str[f], p + at, sizeof(d->str[f]));
+            at += sizeof(d->str[f]);
         }
     }
-    *pos = at + 1;
+    at++;
+    memcpy(&d->dep_h1, p + at, sizeof(uint64_t));
+    memcpy(&d->dep_h2, p + at + 8, sizeof(uint64_t));
+    memcpy(&d->exc, p + at + 16, sizeof(uint64_t));
+    memcpy(&d->host, p + at + 24, sizeof(uint64_t));
+    *pos = at + 4 * sizeof(uint64_t);
 }
 
 /* The events serialized in a buffer, as a source for the store. */
@@ -143,6 +162,7 @@ struct serialized {
     uint64_t mark_read; /* the place tell gave last */
     size_t mark_pos;    /* and where its event starts */
     struct ns_event *ev;
+    struct ns_digest dg; /* the digest of the event read last */
 };
 
 static const struct ns_event *serialized_next(void *ctx)
@@ -151,9 +171,14 @@ static const struct ns_event *serialized_next(void *ctx)
     if (z->read >= z->n) {
         return NULL;
     }
-    get_event(z->b, &z->pos, z->ev);
+    get_event(z->b, &z->pos, z->ev, &z->dg);
     z->read++;
     return z->ev;
+}
+
+static const struct ns_digest *serialized_digest(void *ctx)
+{
+    return &((struct serialized *)ctx)->dg;
 }
 
 /* A place is the number of events read; the last one told is found again at once. */
@@ -201,6 +226,7 @@ static void store_serialized(struct ns_ingest *in, const struct ns_buf *b, uint6
     src.next = serialized_next;
     src.tell = serialized_tell;
     src.seek = serialized_seek;
+    src.digest = serialized_digest;
     rc = ns_store_add_events(in->st, &src, &in->n.stored, &in->n.duplicates);
     if (rc != NS_OK) {
         in->db_rc = rc;

@@ -35,13 +35,26 @@ const char *ns_store_errmsg(const struct ns_store *st);
  * computer, channel, record id and time) and nothing changed. Returns NS_OK or NS_EDB.
  */
 int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate);
+/* What storing an event computes from the event alone, so that another thread (the
+ * parser's) can compute it beforehand: the hashes of its dependency's key, of its
+ * exception-list and host rollup keys (exc 0: no such row), and the string hash of each text
+ * field the store interns (str[f]; 0 for the others). */
+struct ns_digest {
+    uint64_t dep_h1, dep_h2, exc, host;
+    uint64_t str[NS_F_COUNT];
+};
+/* Computes ev's digest; safe on any thread. */
+void ns_store_digest(const struct ns_event *ev, struct ns_digest *d);
+
 /* Events to store, in order: next gives the next one (NULL at the end; valid until the next
- * call), tell and seek return to a place (the store reads each event twice). */
+ * call), tell and seek return to a place (the store reads each event twice). digest is NULL,
+ * or gives the digest of the event next gave last (NULL: the store computes it). */
 struct ns_event_source {
     void *ctx;
     const struct ns_event *(*next)(void *ctx);
     size_t (*tell)(void *ctx);
     void (*seek)(void *ctx, size_t pos);
+    const struct ns_digest *(*digest)(void *ctx);
 };
 /* Adds every event of src as ns_store_add would one by one (a commit falls between slices of
  * them rather than after an exact number), each slice of events inserted by one statement.

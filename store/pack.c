@@ -41,6 +41,12 @@ static int inline_text(int f)
     return f == NS_F_activity_id || f == NS_F_message || f == NS_F_extra;
 }
 
+int ns_pack_interned(int f)
+{
+    return f == NS_F_computer || f == NS_F_channel ||
+           (ns_fields[f].kind == NS_K_TEXT && !ns_pack_is_column(f) && !inline_text(f));
+}
+
 /* Fields whose IP addresses are kept inline. */
 static int address_field(int f)
 {
@@ -76,7 +82,7 @@ struct intern_slot {
     const char *s; /* in the table's arena */
 };
 
-static uint64_t hash_bytes(const char *s)
+uint64_t ns_intern_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) {
@@ -162,8 +168,12 @@ static int intern_db(struct ns_store *st, const char *s, int64_t *id)
 
 int ns_intern(struct ns_store *st, const char *s, int64_t *id)
 {
+    return ns_intern_hashed(st, s, ns_intern_hash(s), id);
+}
+
+int ns_intern_hashed(struct ns_store *st, const char *s, uint64_t h, int64_t *id)
+{
     struct ns_intern *t = &st->strs;
-    uint64_t h = hash_bytes(s);
     size_t m;
     int rc;
     if (t->cap) {
@@ -230,8 +240,8 @@ int64_t ns_unzigzag(uint64_t v)
  * text's. */
 #define ENTRY_MAX 18
 
-int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *agent,
-                  struct ns_buf *out)
+int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const uint64_t *hash,
+                  const char *agent, struct ns_buf *out)
 {
     size_t bound = ENTRY_MAX, at = 0; /* (the agent's entry) */
     unsigned char *p;
@@ -274,7 +284,8 @@ int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *ag
                 at += n;
             } else {
                 int64_t id;
-                if ((rc = ns_intern(st, ev->s[f], &id)) == NS_OK) {
+                if ((rc = hash ? ns_intern_hashed(st, ev->s[f], hash[f], &id)
+                               : ns_intern(st, ev->s[f], &id)) == NS_OK) {
                     at += varint_at(p + at, (uint64_t)id);
                 }
             }

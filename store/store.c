@@ -204,20 +204,25 @@ static int agg_same(const struct agg *a, const struct agg *b, int nkeys)
     return 1;
 }
 
-/* Finds or inserts the row for key; copies the key text into arena on insert. */
-static struct agg *agg_find(struct agg_table *t, const struct agg *key, struct ns_arena *arena)
+/* The hash of a rollup row's key: its day, dependency and first nkeys parts. */
+static uint64_t agg_hash(const struct agg *key, int nkeys)
 {
     uint64_t h = 1469598103934665603ull;
-    size_t m;
     h = (h ^ (uint64_t)key->day) * 1099511628211ull;
     h = (h ^ (uint64_t)key->dep_id) * 1099511628211ull;
     h ^= h >> 29; /* ids and days differ in their low bits: spread them */
-    for (int k = 0; k < t->nkeys; k++) {
+    for (int k = 0; k < nkeys; k++) {
         h = hash_str(h, key->part[k]);
     }
-    if (!h) {
-        h = 1;
-    }
+    return h ? h : 1;
+}
+
+/* Finds or inserts the row for key, whose agg_hash is h; copies the key text into arena on
+ * insert. */
+static struct agg *agg_find(struct agg_table *t, const struct agg *key, uint64_t h,
+                            struct ns_arena *arena)
+{
+    size_t m;
     if ((t->used + 1) * 4 > t->cap * 3 && agg_grow(t) != NS_OK) {
         return NULL;
     }
@@ -856,32 +861,47 @@ static int upsert_dep(struct ns_store *st, struct dep_key *key, int *created)
     return NS_OK;
 }
 
-/* The id of ev's dependency and its key's hashes. The id comes from the cache, else from
- * table dep (created on first sight). */
-static int dep_resolve(struct ns_store *st, const struct ns_event *ev, int64_t *id, uint64_t *h1,
-                       uint64_t *h2)
+/* ev's dependency key; its host names are kept in client and target (256 bytes each). */
+static void dep_key_of(const struct ns_event *ev, struct dep_key *dk, char *client, char *target)
 {
     static const char empty[] = "";
+    dk->reason_id = ev->has[NS_F_reason_id] ? ev->i[NS_F_reason_id] : -1;
+    dk->dep_id = 0;
+    for (int k = 0; k < DP_KEYS; k++) {
+        dk->part[k] = ev->s[dep_fields[k]] ? ev->s[dep_fields[k]] : empty;
+    }
+    dk->part[DP_CLIENT] = short_host(ev->s[NS_F_client_machine], client, 256);
+    if (!*dk->part[DP_CLIENT] && ev->s[NS_F_client_ip]) {
+        dk->part[DP_CLIENT] = ev->s[NS_F_client_ip];
+    }
+    dk->part[DP_TARGET] = short_host(ev->s[NS_F_target_machine], target, 256);
+    if (!*dk->part[DP_TARGET] && ev->s[NS_F_target_ip]) {
+        dk->part[DP_TARGET] = ev->s[NS_F_target_ip];
+    }
+}
+
+/* The id of ev's dependency and its key's hashes (dg's when given). The id comes from the
+ * cache, else from table dep (created on first sight). */
+static int dep_resolve(struct ns_store *st, const struct ns_event *ev, const struct ns_digest *dg,
+                       int64_t *id, uint64_t *h1, uint64_t *h2)
+{
     struct dep_key dk;
     struct dep_slot *e;
     char client[256], target[256];
     int rc;
-    dk.reason_id = ev->has[NS_F_reason_id] ? ev->i[NS_F_reason_id] : -1;
-    for (int k = 0; k < DP_KEYS; k++) {
-        dk.part[k] = ev->s[dep_fields[k]] ? ev->s[dep_fields[k]] : empty;
+    if (dg) {
+        *h1 = dg->dep_h1;
+        *h2 = dg->dep_h2;
+    } else {
+        dep_key_of(ev, &dk, client, target);
+        dep_key_hash(&dk, h1, h2);
     }
-    dk.part[DP_CLIENT] = short_host(ev->s[NS_F_client_machine], client, sizeof(client));
-    if (!*dk.part[DP_CLIENT] && ev->s[NS_F_client_ip]) {
-        dk.part[DP_CLIENT] = ev->s[NS_F_client_ip];
-    }
-    dk.part[DP_TARGET] = short_host(ev->s[NS_F_target_machine], target, sizeof(target));
-    if (!*dk.part[DP_TARGET] && ev->s[NS_F_target_ip]) {
-        dk.part[DP_TARGET] = ev->s[NS_F_target_ip];
-    }
-    dep_key_hash(&dk, h1, h2);
     if (!(e = dep_cache_get(&st->dep_ids, *h1, *h2))) {
         int64_t last = NULL_DAY, last_v1 = NULL_DAY;
         int created;
+        if (dg) {
+            dep_key_of(ev, &dk, client, target);
+        }
         /* a known one has its last days; a new one has no days yet (during an upgrade's copy,
          * only the id: the later steps fill in the rest) */
         if ((rc = upsert_dep(st, &dk, &created)) != NS_OK ||
@@ -912,11 +932,63 @@ static struct agg *dep_agg(struct ns_store *st, int64_t day, int64_t id, uint64_
     for (int k = 0; k < AGG_PARTS; k++) {
         key.part[k] = empty;
     }
-    return agg_find(&st->deps, &key, &st->keys);
+    return agg_find(&st->deps, &key, agg_hash(&key, 0), &st->keys);
 }
 
-/* Counts a newly stored event into the batch's rollups. */
-static int count_event(struct ns_store *st, const struct ns_event *ev, struct agg *row)
+/* The key of ev's exception-list row (targets clients name, servers DCs see): 0 when it
+ * has none. */
+static int exc_key(const struct ns_event *ev, struct agg *key)
+{
+    const char *role = ev->s[NS_F_role] ? ev->s[NS_F_role] : "";
+    int client = !strcmp(role, "client");
+    const char *name = client                 ? ev->s[NS_F_target_machine]
+                       : !strcmp(role, "dc") ? ev->s[NS_F_server_name]
+                                             : NULL;
+    if (!name) {
+        return 0;
+    }
+    memset(key, 0, sizeof(*key));
+    key->day = ns_day_of(ev->i[NS_F_time_created]);
+    key->part[0] = client ? "remote" : "domain";
+    key->part[1] = name;
+    key->part[2] = ev->s[NS_F_client_machine] ? ev->s[NS_F_client_machine]
+                   : ev->s[NS_F_client_ip]    ? ev->s[NS_F_client_ip]
+                                              : "";
+    key->part[3] = ev->s[NS_F_account] ? ev->s[NS_F_account] : "";
+    key->part[4] = ev->s[NS_F_account_domain] ? ev->s[NS_F_account_domain] : "";
+    return 1;
+}
+
+/* The key of ev's host row. */
+static void host_key(const struct ns_event *ev, struct agg *key)
+{
+    memset(key, 0, sizeof(*key));
+    key->day = ns_day_of(ev->i[NS_F_time_created]);
+    key->part[0] = ev->s[NS_F_computer];
+    key->part[1] = ev->s[NS_F_role] ? ev->s[NS_F_role] : "other";
+}
+
+void ns_store_digest(const struct ns_event *ev, struct ns_digest *d)
+{
+    struct dep_key dk;
+    struct agg key;
+    char client[256], target[256];
+    dep_key_of(ev, &dk, client, target);
+    dep_key_hash(&dk, &d->dep_h1, &d->dep_h2);
+    d->exc = exc_key(ev, &key) ? agg_hash(&key, 5) : 0;
+    d->host = 0;
+    if (ev->s[NS_F_computer]) {
+        host_key(ev, &key);
+        d->host = agg_hash(&key, 2);
+    }
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        d->str[f] = ev->s[f] && ns_pack_interned(f) ? ns_intern_hash(ev->s[f]) : 0;
+    }
+}
+
+/* Counts a newly stored event into the batch's rollups (dg: its digest, or NULL). */
+static int count_event(struct ns_store *st, const struct ns_event *ev, const struct ns_digest *dg,
+                       struct agg *row)
 {
     struct agg key;
     const char *ver = ev->s[NS_F_ntlm_version];
@@ -939,36 +1011,17 @@ static int count_event(struct ns_store *st, const struct ns_event *ev, struct ag
     row->first_seen = t < row->first_seen ? t : row->first_seen;
     row->last_seen = t > row->last_seen ? t : row->last_seen;
 
-    /* the exception lists: targets clients name, servers DCs see */
-    {
-        const char *role = ev->s[NS_F_role] ? ev->s[NS_F_role] : "";
-        const char *name = !strcmp(role, "client") ? ev->s[NS_F_target_machine]
-                           : !strcmp(role, "dc")   ? ev->s[NS_F_server_name]
-                                                   : NULL;
-        if (name) {
-            memset(&key, 0, sizeof(key));
-            key.day = ns_day_of(t);
-            key.part[0] = !strcmp(role, "client") ? "remote" : "domain";
-            key.part[1] = name;
-            key.part[2] = ev->s[NS_F_client_machine] ? ev->s[NS_F_client_machine]
-                          : ev->s[NS_F_client_ip]    ? ev->s[NS_F_client_ip]
-                                                     : "";
-            key.part[3] = ev->s[NS_F_account] ? ev->s[NS_F_account] : "";
-            key.part[4] = ev->s[NS_F_account_domain] ? ev->s[NS_F_account_domain] : "";
-            if (!(row = agg_find(&st->excs, &key, &st->keys))) {
-                goto nomem;
-            }
-            row->events++;
-            row->first_seen = t < row->first_seen ? t : row->first_seen;
-            row->last_seen = t > row->last_seen ? t : row->last_seen;
+    if (exc_key(ev, &key)) {
+        if (!(row = agg_find(&st->excs, &key, dg ? dg->exc : agg_hash(&key, 5), &st->keys))) {
+            goto nomem;
         }
+        row->events++;
+        row->first_seen = t < row->first_seen ? t : row->first_seen;
+        row->last_seen = t > row->last_seen ? t : row->last_seen;
     }
 
-    memset(&key, 0, sizeof(key));
-    key.day = ns_day_of(t);
-    key.part[0] = ev->s[NS_F_computer];
-    key.part[1] = ev->s[NS_F_role] ? ev->s[NS_F_role] : "other";
-    if (!(row = agg_find(&st->hosts, &key, &st->keys))) {
+    host_key(ev, &key);
+    if (!(row = agg_find(&st->hosts, &key, dg ? dg->host : agg_hash(&key, 2), &st->keys))) {
         goto nomem;
     }
     row->events++;
@@ -1022,7 +1075,8 @@ static void slice_column(void *ctx, size_t k, int col, sqlite3_context *out)
 
 /* Readies ev to be stored as the slice's next event: its dependency, its strings' ids and
  * its packed fields. */
-static int slice_add(struct ns_store *st, const struct ns_event *ev, const char *agent)
+static int slice_add(struct ns_store *st, const struct ns_event *ev, const struct ns_digest *dg,
+                     const char *agent)
 {
     struct slice_event *e = &st->slice[st->nslice];
     int rc;
@@ -1032,10 +1086,14 @@ static int slice_add(struct ns_store *st, const struct ns_event *ev, const char 
                  "an event needs its computer, channel, time and record id");
         return NS_EDB;
     }
-    if ((rc = dep_resolve(st, ev, &e->dep, &e->h1, &e->h2)) != NS_OK ||
-        (rc = ns_intern(st, ev->s[NS_F_computer], &e->computer)) != NS_OK ||
-        (rc = ns_intern(st, ev->s[NS_F_channel], &e->channel)) != NS_OK ||
-        (rc = ns_pack_event(st, ev, agent, &st->packed)) != NS_OK) {
+    if ((rc = dep_resolve(st, ev, dg, &e->dep, &e->h1, &e->h2)) != NS_OK ||
+        (rc = dg ? ns_intern_hashed(st, ev->s[NS_F_computer], dg->str[NS_F_computer],
+                                    &e->computer)
+                 : ns_intern(st, ev->s[NS_F_computer], &e->computer)) != NS_OK ||
+        (rc = dg ? ns_intern_hashed(st, ev->s[NS_F_channel], dg->str[NS_F_channel],
+                                    &e->channel)
+                 : ns_intern(st, ev->s[NS_F_channel], &e->channel)) != NS_OK ||
+        (rc = ns_pack_event(st, ev, dg ? dg->str : NULL, agent, &st->packed)) != NS_OK) {
         return rc;
     }
     e->time = ev->i[NS_F_time_created];
@@ -1069,7 +1127,8 @@ static int store_slice(struct ns_store *st, const struct ns_event_source *src, c
         /* a batch is opened for an event to store, not before (count: not an upgrade's
          * copy, which runs inside the upgrade's transaction) */
         if ((count && !st->in_batch && (rc = begin_batch(st)) != NS_OK) ||
-            (rc = slice_add(st, ev, agent)) != NS_OK) {
+            (rc = slice_add(st, ev, src->digest ? src->digest(src->ctx) : NULL, agent)) !=
+                NS_OK) {
             return rc;
         }
     }
@@ -1106,7 +1165,7 @@ static int store_slice(struct ns_store *st, const struct ns_event_source *src, c
             snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
             return NS_ENOMEM;
         }
-        rc = count_event(st, ev, row);
+        rc = count_event(st, ev, src->digest ? src->digest(src->ctx) : NULL, row);
     }
     return rc;
 }
@@ -1160,6 +1219,7 @@ static struct ns_event_source one_source(struct one_event *o, const struct ns_ev
     src.next = one_next;
     src.tell = one_tell;
     src.seek = one_seek;
+    src.digest = NULL;
     return src;
 }
 

@@ -176,14 +176,20 @@ int64_t ns_unzigzag(uint64_t v);
 /* pack.c: the compact raw event. */
 /* 1 when the field is a column of table events rather than packed. */
 int ns_pack_is_column(int f);
+/* 1 when the field's text is interned (a column's, or packed by its str.id). */
+int ns_pack_interned(int f);
 /* The str.id of s, added to table str when new. Returns NS_OK or NS_EDB. */
 int ns_intern(struct ns_store *st, const char *s, int64_t *id);
+/* The same, given ns_intern_hash(s) (which any thread may compute). */
+int ns_intern_hashed(struct ns_store *st, const char *s, uint64_t hash, int64_t *id);
+uint64_t ns_intern_hash(const char *s);
 /* Forgets the cached ids (after a rollback: ids added in it are gone). */
 void ns_intern_clear(struct ns_intern *t);
 void ns_intern_free(struct ns_intern *t);
-/* Packs the fields of ev that are not columns, and the agent, into out. */
-int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const char *agent,
-                  struct ns_buf *out);
+/* Packs the fields of ev that are not columns, and the agent, into out; hash: NULL, or the
+ * ns_intern_hash of each text field (struct ns_digest). */
+int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const uint64_t *hash,
+                  const char *agent, struct ns_buf *out);
 /* Registers the SQL function ns_field(blob, name) on a connection. */
 int ns_pack_register(sqlite3 *db);
 
