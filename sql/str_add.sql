@@ -1,2 +1,3 @@
--- Interns a new string and returns its id.
-INSERT INTO str (s) VALUES (?1) RETURNING id;
+-- Interns a new string (its id is the connection's last rowid: RETURNING would build a
+-- temporary table for each one).
+INSERT INTO str (s) VALUES (?1);

@@ -155,12 +155,9 @@ static int intern_db(struct ns_store *st, const char *s, int64_t *id)
         return ns_store_fail(st, "adding a string");
     }
     step = sqlite3_step(q);
-    if (step == SQLITE_ROW) {
-        *id = sqlite3_column_int64(q, 0);
-        step = sqlite3_step(q);
-    }
     sqlite3_reset(q);
-    if (step != SQLITE_DONE || !*id) {
+    if (step != SQLITE_DONE || (*id = sqlite3_last_insert_rowid(st->db)) <= 0) {
+        *id = 0;
         return ns_store_fail(st, "adding a string");
     }
     return NS_OK;

@@ -773,7 +773,8 @@ static void bind_dep_key(sqlite3_stmt *s, const struct dep_key *key)
 }
 
 /* Runs s with key bound, and from parameter 9 on the four grouping keys when keys is not
- * NULL (0: NULL); *id = its one answer's first column, or 0 when it answered none. */
+ * NULL (0: NULL); *id = its one answer's first column, or 0 when it answered none (an
+ * insert's: the caller reads the new row's id). */
 static int dep_key_step(sqlite3_stmt *s, const struct dep_key *key, const int64_t *keys,
                         int64_t *id)
 {
@@ -852,7 +853,7 @@ static int upsert_dep(struct ns_store *st, struct dep_key *key, int *created)
         }
         if (dep_key_step(st->insert_dep_keyed ? st->insert_dep_keyed : st->insert_dep, key,
                          st->insert_dep_keyed ? k : NULL, &id) != NS_OK ||
-            !id) {
+            (id = sqlite3_last_insert_rowid(st->db)) <= 0) {
             return ns_store_fail(st, "adding a dependency");
         }
         *created = 1;
