@@ -834,30 +834,41 @@ static int dep_group_keys(struct ns_store *st, const struct dep_key *key, int64_
     return intern_folded(st, key->part[DP_PROCESS], NULL, &k[3]);
 }
 
+/* Dependencies created in a row after which upsert_dep tries the insert first. */
+#define DEP_INSERT_FIRST 8
+
 /* Finds or creates the dependency of key (its parts and reason); sets key->dep_id and
- * *created. A lookup first: an upsert that finds the row rewrites it and its indexes. The
- * batch writes its addresses with the totals. */
+ * *created. A lookup first: the insert of a known one costs as much again. But while the
+ * last ones were all new (a first ingest, a new part of the domain), the insert comes first,
+ * and the lookup only when it met the row there. The batch writes its addresses with the
+ * totals. */
 static int upsert_dep(struct ns_store *st, struct dep_key *key, int *created)
 {
-    int64_t id;
+    sqlite3_stmt *ins = st->insert_dep_keyed ? st->insert_dep_keyed : st->insert_dep;
+    int64_t id = 0, k[4];
+    int rc;
     *created = 0;
-    if (dep_key_step(st->find_dep, key, NULL, &id) != NS_OK) {
+    if (st->new_deps < DEP_INSERT_FIRST && dep_key_step(st->find_dep, key, NULL, &id) != NS_OK) {
         return ns_store_fail(st, "reading dependencies");
     }
     if (!id) {
-        int64_t k[4];
-        int rc;
         /* with its grouping keys, except during an upgrade's copy (before schema 10) */
         if (st->insert_dep_keyed && (rc = dep_group_keys(st, key, k)) != NS_OK) {
             return rc;
         }
-        if (dep_key_step(st->insert_dep_keyed ? st->insert_dep_keyed : st->insert_dep, key,
-                         st->insert_dep_keyed ? k : NULL, &id) != NS_OK ||
-            (id = sqlite3_last_insert_rowid(st->db)) <= 0) {
+        if (dep_key_step(ins, key, st->insert_dep_keyed ? k : NULL, &id) != NS_OK) {
             return ns_store_fail(st, "adding a dependency");
         }
-        *created = 1;
+        if (sqlite3_changes(st->db) == 1) {
+            *created = (id = sqlite3_last_insert_rowid(st->db)) > 0;
+        } else if (dep_key_step(st->find_dep, key, NULL, &id) != NS_OK) {
+            return ns_store_fail(st, "reading dependencies");
+        }
+        if (id <= 0) {
+            return ns_store_fail(st, "adding a dependency");
+        }
     }
+    st->new_deps = *created ? st->new_deps + 1 : 0;
     key->dep_id = id;
     return NS_OK;
 }
@@ -1442,6 +1453,73 @@ static int burndown_add(struct ns_store *st, struct day_sum *days, int *ndays, i
     return NS_OK;
 }
 
+/* A dependency row's day and id as one number, in either order (dep_first), that sorts as
+ * the pair; 0 when they do not fit (an id past 32 bits). */
+static int day_dep_key(const struct agg *a, int dep_first, uint64_t *key)
+{
+    uint64_t day = (uint64_t)(a->day + 0x80000000ll), dep = (uint64_t)a->dep_id;
+    if (a->day < -0x80000000ll || a->day >= 0x80000000ll || a->dep_id < 0 ||
+        a->dep_id > 0xffffffffll) {
+        return 0;
+    }
+    *key = dep_first ? dep << 32 | day : day << 32 | dep;
+    return 1;
+}
+
+/* Sorts rows[0..n) of dependency rows by day then id, or by id then day (dep_first), as
+ * by_day_dep and by_dep_day do: a radix sort of their keys 8 bits at a time (the bits every
+ * key shares are skipped); qsort with cmp when a key does not fit or memory is short. */
+static void sort_deps(struct agg **rows, size_t n, int dep_first,
+                      int (*cmp)(const void *, const void *))
+{
+    struct keyed {
+        uint64_t key;
+        struct agg *a;
+    } *mem, *v, *w;
+    if (n < 2) {
+        return;
+    }
+    if (!(mem = malloc(2 * n * sizeof(*mem)))) {
+        qsort(rows, n, sizeof(*rows), cmp);
+        return;
+    }
+    v = mem;
+    w = mem + n;
+    for (size_t k = 0; k < n; k++) {
+        v[k].a = rows[k];
+        if (!day_dep_key(rows[k], dep_first, &v[k].key)) {
+            free(mem);
+            qsort(rows, n, sizeof(*rows), cmp);
+            return;
+        }
+    }
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[256] = {0}, at = 0;
+        struct keyed *t;
+        for (size_t k = 0; k < n; k++) {
+            count[(v[k].key >> shift) & 0xff]++;
+        }
+        if (count[(v[0].key >> shift) & 0xff] == n) {
+            continue; /* every key has this digit */
+        }
+        for (int d = 0; d < 256; d++) {
+            size_t c = count[d];
+            count[d] = at;
+            at += c;
+        }
+        for (size_t k = 0; k < n; k++) {
+            w[count[(v[k].key >> shift) & 0xff]++] = v[k];
+        }
+        t = v;
+        v = w;
+        w = t;
+    }
+    for (size_t k = 0; k < n; k++) {
+        rows[k] = v[k].a;
+    }
+    free(mem);
+}
+
 /* Orders the batch's dependency rows as dep_daily's key (day, dependency): each statement
  * of the flush lands next to the previous one. */
 static int by_day_dep(const void *x, const void *y)
@@ -1668,7 +1746,7 @@ static int flush_deps(struct ns_store *st, struct agg **order, size_t n, struct 
                         "updating dependency rollups");
     }
     if (rc == NS_OK) {
-        qsort(f.tot, f.ntot, sizeof(*f.tot), by_dep_day);
+        sort_deps(f.tot, f.ntot, 1, by_dep_day);
         rc = write_totals(st, f.tot, f.ntot, f.sums);
     }
     free(f.ins);
@@ -1692,7 +1770,11 @@ static struct agg **agg_sorted(const struct agg_table *t, int (*cmp)(const void 
             order[(*n)++] = &t->slots[k];
         }
     }
-    qsort(order, *n, sizeof(*order), cmp);
+    if (cmp == by_day_dep) {
+        sort_deps(order, *n, 0, cmp);
+    } else {
+        qsort(order, *n, sizeof(*order), cmp);
+    }
     return order;
 }
 

@@ -93,6 +93,7 @@ struct ns_store {
     int in_batch;                        /* a transaction is open */
     int batch_events;                    /* events added to the open batch */
     struct dep_cache dep_ids;            /* dependency ids by key */
+    int new_deps;                        /* dependencies created in a row by upsert_dep */
     int64_t seen_version;                /* data_version when the cache was last valid */
     struct agg_table deps;               /* dependency rollups of the batch, by id and day */
     struct agg_table hosts;              /* host rollups of the batch */

@@ -1096,6 +1096,59 @@ static void test_two_writers(void **state)
     tmpdb_remove(&t2);
 }
 
+/* After a run of new dependencies the store inserts before it looks up (store.c: upsert_dep):
+ * a known one met then, in any case of its names, keeps its one row, id and totals, and the
+ * new ones are created once. */
+static void test_new_dependencies_in_a_row(void **state)
+{
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    struct ns_buf first, more;
+    sqlite3 *db;
+    char err[256];
+    int64_t id;
+    (void)state;
+    tmpdb_make(&t);
+    ns_buf_init(&first, 0);
+    ns_buf_init(&more, 0);
+    xml_event(&first, NTLM_PROV, NTLM_CH, 4022, "FS01", 1, "2026-04-02T10:00:00Z", "Username",
+              "alice", "RemoteClientMachine", "WS01", NULL);
+    /* 20 new dependencies, then alice's again (not in the new process's cache), then 20 more;
+     * the second half of each run is created insert first */
+    for (int k = 0; k < 41; k++) {
+        char when[40], user[16];
+        snprintf(when, sizeof(when), "2026-04-03T10:%02d:00Z", k);
+        snprintf(user, sizeof(user), "user%02d", k);
+        xml_event(&more, NTLM_PROV, NTLM_CH, 4022, "FS01", 10 + k, when, "Username",
+                  k == 20 ? "ALICE" : user, "RemoteClientMachine", k == 20 ? "ws01" : "WS02",
+                  NULL);
+    }
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, first.data, first.len).stored, 1);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    id = sql_int(db, "SELECT id FROM dep WHERE account = 'alice'");
+    sqlite3_close(db);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, more.data, more.len).stored, 41);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM dep"), 41);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM dep WHERE account = 'alice'"), 1);
+    assert_int_equal(sql_int(db, "SELECT id FROM dep WHERE account = 'alice'"), id);
+    assert_int_equal(sql_int(db, "SELECT events FROM dep WHERE account = 'alice'"), 2);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM dep WHERE events <> 1 AND id <> "
+                                 "(SELECT id FROM dep WHERE account = 'alice')"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM dep WHERE akey IS NULL OR ckey IS NULL"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(DISTINCT dep) FROM events"), 41);
+    sqlite3_close(db);
+    ns_buf_free(&first);
+    ns_buf_free(&more);
+    tmpdb_remove(&t);
+}
+
 /* Events for the checkpoint test: n events from record first on, spread over accounts,
  * clients and targets so each batch dirties pages all over the rollups. */
 static void spread_events(struct ns_buf *xml, int first, int n)
@@ -1622,6 +1675,7 @@ int main(void)
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_latest_address),
         cmocka_unit_test(test_background_checkpoints),
+        cmocka_unit_test(test_new_dependencies_in_a_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
