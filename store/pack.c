@@ -312,24 +312,6 @@ int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const uint64_t
 /* Reading back: SQL function ns_field(blob, name)                                             */
 /* ========================================================================================== */
 
-int ns_get_varint(const unsigned char *p, size_t n, size_t *pos, uint64_t *v)
-{
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        unsigned char c;
-        if (*pos >= n) {
-            return -1;
-        }
-        c = p[(*pos)++];
-        r |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *v = r;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* The field a name designates: a canonical field or "agent"; -1 otherwise. */
 static int field_of_name(const char *name)
 {

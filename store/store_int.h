@@ -168,9 +168,30 @@ int ns_range_pack_add(struct ns_store *st, int64_t day, const struct ns_pack_row
 int ns_range_pack_all(struct ns_store *st);
 
 /* pack.c: varints (7 bits a byte, low first) and zigzag signed numbers, shared by the packed
- * events and the day packs (range.c). ns_get_varint: 0, or -1 past n bytes. */
+ * events and the day packs (range.c). ns_get_varint (inline: the day packs' sums call it for
+ * every number): 0, or -1 past n bytes. */
 int ns_put_varint(struct ns_buf *b, uint64_t v);
-int ns_get_varint(const unsigned char *p, size_t n, size_t *pos, uint64_t *v);
+static inline int ns_get_varint(const unsigned char *p, size_t n, size_t *pos, uint64_t *v)
+{
+    uint64_t r = 0;
+    if (*pos < n && p[*pos] < 0x80) { /* one byte: most of a day pack's counts */
+        *v = p[(*pos)++];
+        return 0;
+    }
+    for (int shift = 0; shift < 64; shift += 7) {
+        unsigned char c;
+        if (*pos >= n) {
+            return -1;
+        }
+        c = p[(*pos)++];
+        r |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
 uint64_t ns_zigzag(int64_t v);
 int64_t ns_unzigzag(uint64_t v);
 
