@@ -1,9 +1,10 @@
--- Follows sql/dep_range_part.sql or sql/dep_range_whole.sql: x is u with the common filters
+-- Follows sql/dep_range_part.sql or sql/dep_range_whole.sql: xf is u with the common filters
 -- :client :account :domain :process :target :service :reason_id :version ('' matches an
--- absent value) and :v1_only (1 keeps NTLMv1 and LM). A view that uses it continues with
--- ", name AS (...)" or its SELECT.
+-- absent value) and :v1_only (1 keeps NTLMv1 and LM). Then sql/dep_range_all.sql, or
+-- sql/dep_range_search.sql for a view that searches its dependencies, makes x of it; a view
+-- that uses x continues with ", name AS (...)" or its SELECT.
 ,
-x AS NOT MATERIALIZED (
+xf AS NOT MATERIALIZED (
     SELECT *
     FROM u
     WHERE (:client IS NULL OR u.client = :client)

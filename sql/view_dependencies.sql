@@ -2,11 +2,12 @@
 -- service) with its reason and NTLM version, over the days in range. :v1_only = 1 keeps the
 -- NTLMv1 and LM dependencies (the `ntlmv1` view).
 -- Common parameters of the views: :since, :until (day numbers, inclusive), :limit, :offset;
--- :q (a LIKE pattern, escaped by the caller) searched in the text columns; :sort (a column
--- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
--- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
--- _total (all rows before :limit and :offset) is read by the store and never shown; it is
--- counted by a second pass over d (no sort) rather than a window over the sorted rows.
+-- :q (a LIKE pattern, escaped by the caller) searched in the text columns (by x:
+-- sql/dep_range_search.sql); :sort (a column name) and :desc (0 or 1); exact filters :client
+-- :account :domain :process :target :service :reason_id :version ('' matches an absent
+-- value). Unset parameters are NULL. _total (all rows before :limit and :offset) is read by
+-- the store and never shown; it is counted by a second pass over d (no sort) rather than a
+-- window over the sorted rows.
 -- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
 ,
 d AS NOT MATERIALIZED (
@@ -22,15 +23,6 @@ d AS NOT MATERIALIZED (
            NULLIF(ntlm_version, '') AS ntlm_version,
            events, first_seen, last_seen
     FROM x
-    WHERE (:q IS NULL OR client LIKE :q ESCAPE '\'
-           OR client_ip LIKE :q ESCAPE '\'
-           OR account LIKE :q ESCAPE '\'
-           OR domain LIKE :q ESCAPE '\'
-           OR process LIKE :q ESCAPE '\'
-           OR target LIKE :q ESCAPE '\'
-           OR target_service LIKE :q ESCAPE '\'
-           OR target_ip LIKE :q ESCAPE '\'
-           OR ntlm_version LIKE :q ESCAPE '\')
 )
 SELECT *, (SELECT COUNT(*) FROM d) AS _total
 FROM d

@@ -61,7 +61,9 @@ static const struct {
  * appended to it (shared columns), and the constants bound to :v1_only and :kind; a view with
  * a dep_file answers from it when a dependency filter (client ... version) is given. A view
  * prefixed with dep_range_part.sql is prepared again with dep_range_whole.sql, which answers
- * when its range holds every stored day; both are followed by dep_range_x.sql. */
+ * when its range holds every stored day; both are followed by dep_range_x.sql, then
+ * dep_range_all.sql, or dep_range_search.sql when a view that searches its dependencies
+ * (search) is given :q. */
 static const struct {
     const char *name;     /* view name (report --view, /api/v1/views/NAME) */
     const char *file;     /* sql/ file */
@@ -70,27 +72,28 @@ static const struct {
     int v1_only;          /* bound to :v1_only */
     const char *kind;     /* bound to :kind, or NULL */
     const char *dep_file; /* sql/ file used with a dependency filter, or NULL */
+    int search;           /* :q searches its dependencies' names (sql/dep_range_search.sql) */
 } views[] = {
-    {"dependencies", "view_dependencies.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
-    {"accounts", "view_accounts.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
-    {"processes", "view_processes.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
-    {"reasons", "view_reasons.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
-    {"targets", "view_targets.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
-    {"clients", "view_clients.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
-    {"ntlmv1", "view_dependencies.sql", "dep_range_part.sql", NULL, 1, NULL, NULL},
-    {"hosts", "view_hosts.sql", NULL, NULL, 0, NULL, NULL},
-    {"trend", "view_trend.sql", NULL, NULL, 0, NULL, NULL},
-    {"events", "view_events.sql", NULL, "events_columns.sql", 0, NULL, "view_events_dep.sql"},
-    {"readiness", "view_readiness.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
-    {"burndown", "view_burndown.sql", NULL, NULL, 0, NULL, NULL},
-    {"totals", "view_totals.sql", "dep_range_part.sql", NULL, 0, NULL, NULL},
-    {"remote_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "remote", NULL},
-    {"domain_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "domain", NULL},
-    {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", NULL, NULL, 0, NULL, NULL},
-    {"new_dependencies", "view_new_dependencies.sql", NULL, NULL, 0, NULL, NULL},
-    {"retired_dependencies", "view_retired_dependencies.sql", NULL, NULL, 0, NULL, NULL},
-    {"quiet_targets", "view_quiet_targets.sql", NULL, NULL, 0, NULL, NULL},
-    {"silent_hosts", "view_silent_hosts.sql", NULL, NULL, 0, NULL, NULL},
+    {"dependencies", "view_dependencies.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 1},
+    {"accounts", "view_accounts.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
+    {"processes", "view_processes.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
+    {"reasons", "view_reasons.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
+    {"targets", "view_targets.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
+    {"clients", "view_clients.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
+    {"ntlmv1", "view_dependencies.sql", "dep_range_part.sql", NULL, 1, NULL, NULL, 1},
+    {"hosts", "view_hosts.sql", NULL, NULL, 0, NULL, NULL, 0},
+    {"trend", "view_trend.sql", NULL, NULL, 0, NULL, NULL, 0},
+    {"events", "view_events.sql", NULL, "events_columns.sql", 0, NULL, "view_events_dep.sql", 0},
+    {"readiness", "view_readiness.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
+    {"burndown", "view_burndown.sql", NULL, NULL, 0, NULL, NULL, 0},
+    {"totals", "view_totals.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
+    {"remote_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "remote", NULL, 0},
+    {"domain_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "domain", NULL, 0},
+    {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", NULL, NULL, 0, NULL, NULL, 0},
+    {"new_dependencies", "view_new_dependencies.sql", NULL, NULL, 0, NULL, NULL, 0},
+    {"retired_dependencies", "view_retired_dependencies.sql", NULL, NULL, 0, NULL, NULL, 0},
+    {"quiet_targets", "view_quiet_targets.sql", NULL, NULL, 0, NULL, NULL, 0},
+    {"silent_hosts", "view_silent_hosts.sql", NULL, NULL, 0, NULL, NULL, 0},
 };
 _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views[]");
 
@@ -688,7 +691,7 @@ int ns_store_close(struct ns_store *st)
     sqlite3_finalize(st->str_get);
     sqlite3_finalize(st->str_add);
     for (size_t k = 0; k < NVIEWS; k++) {
-        for (int w = 0; w < 3; w++) {
+        for (int w = 0; w < NS_VIEW_VARIANTS; w++) {
             sqlite3_finalize(st->views[k][w]);
         }
     }
@@ -2103,24 +2106,39 @@ static int like_pattern(const char *q, char *out, size_t n)
 /* Prepares a view (or its variant for dependency filters): its file, after the file it
  * continues and before the file that ends it (if any). */
 /* Whether view vi is over a range of dependencies (dep_range_part.sql or _whole.sql, then
- * dep_range_x.sql, before its own file). */
+ * dep_range_x.sql and dep_range_all.sql or _search.sql, before its own file). */
 static int view_ranged(int vi)
 {
     return views[vi].prefix && !strcmp(views[vi].prefix, "dep_range_part.sql");
 }
 
 /* A view's statements: as written, with its dependency filter file, or over every day. */
-enum view_variant { VIEW_PLAIN, VIEW_DEP_FILTER, VIEW_WHOLE_RANGE };
+/* A view's statements: over part of the stored days, with a dependency filter (dep_file),
+ * over every stored day, and the two ranges again searching the dependencies (search). */
+enum view_variant {
+    VIEW_PLAIN,
+    VIEW_DEP_FILTER,
+    VIEW_WHOLE_RANGE,
+    VIEW_SEARCH,
+    VIEW_SEARCH_WHOLE
+};
+_Static_assert(VIEW_SEARCH_WHOLE + 1 == NS_VIEW_VARIANTS, "a statement for each variant");
 
 static int prepare_view(struct ns_store *st, int vi, enum view_variant variant)
 {
     const char *file = variant == VIEW_DEP_FILTER ? views[vi].dep_file : views[vi].file;
     const char *body = ns_sql_text(file), *head = "", *tail = "";
-    const char *prefix = variant == VIEW_WHOLE_RANGE ? "dep_range_whole.sql" : views[vi].prefix;
+    const char *prefix =
+        variant == VIEW_WHOLE_RANGE || variant == VIEW_SEARCH_WHOLE ? "dep_range_whole.sql"
+                                                                    : views[vi].prefix;
+    const char *pick = variant == VIEW_SEARCH || variant == VIEW_SEARCH_WHOLE
+                           ? ns_sql_text("dep_range_search.sql")
+                           : ns_sql_text("dep_range_all.sql");
     sqlite3_stmt **out = &st->views[vi][variant];
     struct ns_buf text;
     int rc = NS_OK, ranged = view_ranged(vi);
-    if ((prefix && !(head = ns_sql_text(prefix))) || (ranged && !ns_sql_text("dep_range_x.sql")) ||
+    if ((prefix && !(head = ns_sql_text(prefix))) ||
+        (ranged && (!ns_sql_text("dep_range_x.sql") || !pick)) ||
         (views[vi].suffix && !(tail = ns_sql_text(views[vi].suffix)))) {
         body = NULL;
     }
@@ -2130,7 +2148,8 @@ static int prepare_view(struct ns_store *st, int vi, enum view_variant variant)
     }
     ns_buf_init(&text, 1u << 20);
     if (ns_buf_adds(&text, head) != NS_OK ||
-        (ranged && ns_buf_adds(&text, ns_sql_text("dep_range_x.sql")) != NS_OK) ||
+        (ranged && (ns_buf_adds(&text, ns_sql_text("dep_range_x.sql")) != NS_OK ||
+                    ns_buf_adds(&text, pick) != NS_OK)) ||
         ns_buf_adds(&text, body) != NS_OK || ns_buf_adds(&text, tail) != NS_OK) {
         rc = NS_ENOMEM;
     } else if (sqlite3_prepare_v3(st->db, text.data, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) !=
@@ -2167,6 +2186,7 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
     enum view_variant variant = VIEW_PLAIN;
     sqlite3_stmt *s;
     const char *names[VIEW_MAX_COLS];
+    char namebuf[VIEW_MAX_COLS][64];
     struct ns_cell cells[VIEW_MAX_COLS];
     enum ns_cell_type kinds[VIEW_MAX_COLS];
     int srccol[VIEW_MAX_COLS], total_col = -1;
@@ -2197,6 +2217,9 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
             goto done;
         }
         variant = whole ? VIEW_WHOLE_RANGE : VIEW_PLAIN;
+        if (views[vi].search && p->q && *p->q) {
+            variant = whole ? VIEW_SEARCH_WHOLE : VIEW_SEARCH;
+        }
     }
     if (!st->views[vi][variant] && (rc = prepare_view(st, vi, variant)) != NS_OK) {
         goto done;
@@ -2231,16 +2254,24 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
     }
     st->last_total = -1;
     /* columns whose name starts with '_' are for the store (_total), never shown */
+    /* the names are copied: a statement whose plan follows a bound value (a LIKE pattern) is
+     * prepared again by its first step, which frees the names it gave before */
     ncol = 0;
     for (int c = 0; c < sqlite3_column_count(s) && ncol < VIEW_MAX_COLS; c++) {
         const char *cname = sqlite3_column_name(s, c);
+        if (!cname || strlen(cname) >= sizeof(namebuf[0])) {
+            rc = ns_store_fail(st, name);
+            sqlite3_reset(s);
+            goto done;
+        }
         if (!strcmp(cname, "_total")) {
             total_col = c;
         }
         if (cname[0] == '_') {
             continue;
         }
-        names[ncol] = cname;
+        memcpy(namebuf[ncol], cname, strlen(cname) + 1);
+        names[ncol] = namebuf[ncol];
         kinds[ncol] = column_kind(cname);
         srccol[ncol++] = c;
     }

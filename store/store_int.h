@@ -9,6 +9,7 @@
 #include "ns_store.h"
 
 #define NVIEWS 20
+#define NS_VIEW_VARIANTS 5 /* statements of a view (store.c: enum view_variant) */
 
 /* Statements prepared on first use (index into ns_store.cached). */
 enum ns_stmt {
@@ -82,8 +83,8 @@ struct ns_store {
     sqlite3_stmt *add_hosttotal;         /* sql/host_total_add.sql */
     sqlite3_stmt *str_get;               /* sql/str_get.sql */
     sqlite3_stmt *str_add;               /* sql/str_add.sql */
-    sqlite3_stmt *views[NVIEWS][3];      /* sql/view_*.sql, prepared on first use (store.c:
-                                            enum view_variant) */
+    sqlite3_stmt *views[NVIEWS][NS_VIEW_VARIANTS]; /* sql/view_*.sql, prepared on first use
+                                                      (store.c: enum view_variant) */
     sqlite3_stmt *range_whole;           /* sql/range_whole.sql */
     sqlite3_stmt *cached[NS_STMT_COUNT]; /* other statements, prepared on first use */
     const char *agent;                   /* agent of the events being added, or NULL */

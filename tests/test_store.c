@@ -4,6 +4,7 @@
  * migrations, and the exact keys of every view of DESIGN.md.
  */
 #include <stdio.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1149,6 +1150,88 @@ static void test_new_dependencies_in_a_row(void **state)
     tmpdb_remove(&t);
 }
 
+/* Whether any text column of a dependencies row holds q, ASCII case folded (as LIKE). */
+static int row_matches(json_t *row, const char *q)
+{
+    static const char *const cols[] = {"client",         "client_ip", "account",
+                                       "domain",         "process",   "target",
+                                       "target_service", "target_ip", "ntlm_version"};
+    for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+        const char *v = json_string_value(json_object_get(row, cols[c]));
+        size_t n = strlen(q);
+        for (; v && *v; v++) {
+            if (!strncasecmp(v, q, n)) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A search of the dependencies (sql/dep_range_search.sql) answers the rows of the view
+ * without it whose text holds the words, over every day and over part of them, with the
+ * same columns, one search after another (a new pattern prepares the statement again). */
+static void test_search_dependencies(void **state)
+{
+    static const char *const accounts[] = {"alice", "Bob_1", "carol%", "dave", "ALICE2"};
+    static const char *const searches[] = {"ali", "B_1", "l%", "fs0", "nope", "10.9.", "ntlmv1",
+                                           "ALI"};
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    struct ns_buf xml;
+    char err[256];
+    (void)state;
+    tmpdb_make(&t);
+    ns_buf_init(&xml, 0);
+    for (int k = 0; k < 60; k++) {
+        char when[40], ip[20];
+        snprintf(when, sizeof(when), "2026-07-%02dT10:00:%02dZ", 1 + k % 6, k);
+        snprintf(ip, sizeof(ip), "10.9.0.%d", k % 7);
+        xml_event(&xml, NTLM_PROV, NTLM_CH, 4022, "FS01", k + 1, when, "Username",
+                  accounts[k % 5], "RemoteClientMachine", k % 3 ? "WS01" : "WS02", "ClientIP",
+                  k % 4 ? ip : "-", "NtlmVersion", k % 9 ? "NTLMv2" : "NTLMv1", NULL);
+        xml_event(&xml, NTLM_PROV, NTLM_CH, 4020, "WS03", k + 1, when, "Username",
+                  accounts[(k + 1) % 5], "TargetMachine", k % 2 ? "fs01.corp" : "FS02", NULL);
+    }
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 120);
+    for (int range = 0; range < 2; range++) {
+        struct ns_view_params p;
+        json_t *all;
+        ns_view_params_init(&p);
+        if (range) {
+            int64_t us = 0;
+            assert_int_equal(ns_parse_time("2026-07-02T00:00:00Z", &us), NS_OK);
+            p.since_day = ns_day_of(us);
+            p.until_day = p.since_day + 2;
+        }
+        all = view(st, "dependencies", &p);
+        assert_true(json_array_size(all) > 5);
+        for (size_t k = 0; k < sizeof(searches) / sizeof(searches[0]); k++) {
+            json_t *found, *want = json_array();
+            size_t i;
+            json_t *row;
+            json_array_foreach(all, i, row)
+            {
+                if (row_matches(row, searches[k])) {
+                    json_array_append(want, row);
+                }
+            }
+            p.q = searches[k];
+            found = view(st, "dependencies", &p);
+            p.q = NULL;
+            assert_true(json_equal(found, want));
+            assert_int_equal(ns_store_last_total(st), (int64_t)json_array_size(want));
+            json_decref(found);
+            json_decref(want);
+        }
+        json_decref(all);
+    }
+    assert_int_equal(ns_store_close(st), NS_OK);
+    ns_buf_free(&xml);
+    tmpdb_remove(&t);
+}
+
 /* Events for the checkpoint test: n events from record first on, spread over accounts,
  * clients and targets so each batch dirties pages all over the rollups. */
 static void spread_events(struct ns_buf *xml, int first, int n)
@@ -1676,6 +1759,7 @@ int main(void)
         cmocka_unit_test(test_latest_address),
         cmocka_unit_test(test_background_checkpoints),
         cmocka_unit_test(test_new_dependencies_in_a_row),
+        cmocka_unit_test(test_search_dependencies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
