@@ -1460,11 +1460,13 @@ static int burndown_add(struct ns_store *st, struct day_sum *days, int *ndays, i
  * the pair; 0 when they do not fit (an id past 32 bits). */
 static int day_dep_key(const struct agg *a, int dep_first, uint64_t *key)
 {
-    uint64_t day = (uint64_t)(a->day + 0x80000000ll), dep = (uint64_t)a->dep_id;
+    uint64_t day, dep;
     if (a->day < -0x80000000ll || a->day >= 0x80000000ll || a->dep_id < 0 ||
         a->dep_id > 0xffffffffll) {
         return 0;
     }
+    day = (uint64_t)(a->day + 0x80000000ll);
+    dep = (uint64_t)a->dep_id;
     *key = dep_first ? dep << 32 | day : day << 32 | dep;
     return 1;
 }
