@@ -1761,9 +1761,9 @@ static int flush_deps(struct ns_store *st, struct agg **order, size_t n, struct 
     return rc;
 }
 
-/* The rows of a batch's table in the order of cmp (NULL when out of memory; *n rows). */
-static struct agg **agg_sorted(const struct agg_table *t, int (*cmp)(const void *, const void *),
-                               size_t *n)
+/* The rows of a batch's table that count events, unsorted (NULL when out of memory; *n
+ * rows). */
+static struct agg **agg_rows(const struct agg_table *t, size_t *n)
 {
     struct agg **order = malloc((t->used ? t->used : 1) * sizeof(*order));
     *n = 0;
@@ -1774,11 +1774,6 @@ static struct agg **agg_sorted(const struct agg_table *t, int (*cmp)(const void 
         if (t->slots[k].hash && t->slots[k].events) { /* (a dependency's: else only duplicates) */
             order[(*n)++] = &t->slots[k];
         }
-    }
-    if (cmp == by_day_dep) {
-        sort_deps(order, *n, 0, cmp);
-    } else {
-        qsort(order, *n, sizeof(*order), cmp);
     }
     return order;
 }
@@ -1819,34 +1814,30 @@ static int by_day_host(const void *x, const void *y)
     return by_host(x, y);
 }
 
-/* ns_rows columns of exception-list rows (sql/exc_upsert.sql): day, the five texts, events,
- * first and last seen. */
-static void exc_column(void *ctx, size_t k, int col, sqlite3_context *out)
+/* ns_rows columns of a rollup row whose first nparts parts are its key texts: day, the
+ * texts, events, first and last seen. */
+static void rollup_column(const struct agg *a, int nparts, int col, sqlite3_context *out)
 {
-    const struct agg *a = ((struct agg *const *)ctx)[k];
-    if (col >= 1 && col <= 5) {
+    if (col >= 1 && col <= nparts) {
         sqlite3_result_text(out, a->part[col - 1], -1, SQLITE_STATIC);
     } else {
-        sqlite3_result_int64(out, col == 0   ? a->day
-                                  : col == 6 ? a->events
-                                  : col == 7 ? a->first_seen
-                                             : a->last_seen);
+        sqlite3_result_int64(out, col == 0            ? a->day
+                                  : col == nparts + 1 ? a->events
+                                  : col == nparts + 2 ? a->first_seen
+                                                      : a->last_seen);
     }
 }
 
-/* ns_rows columns of host rows (sql/host_upsert.sql, host_total_add.sql): day, computer,
- * role, events, first and last seen. */
+/* Exception-list rows (sql/exc_upsert.sql): their five texts. */
+static void exc_column(void *ctx, size_t k, int col, sqlite3_context *out)
+{
+    rollup_column(((struct agg *const *)ctx)[k], 5, col, out);
+}
+
+/* Host rows (sql/host_upsert.sql, host_total_add.sql): computer and role. */
 static void host_column(void *ctx, size_t k, int col, sqlite3_context *out)
 {
-    const struct agg *a = ((struct agg *const *)ctx)[k];
-    if (col == 1 || col == 2) {
-        sqlite3_result_text(out, a->part[col - 1], -1, SQLITE_STATIC);
-    } else {
-        sqlite3_result_int64(out, col == 0   ? a->day
-                                  : col == 3 ? a->events
-                                  : col == 4 ? a->first_seen
-                                             : a->last_seen);
-    }
+    rollup_column(((struct agg *const *)ctx)[k], 2, col, out);
 }
 
 /* Writes the rows of table t in the order of cmp with statement s, whose columns are those
@@ -1856,10 +1847,11 @@ static int flush_table(struct ns_store *st, const struct agg_table *t,
                        void (*column)(void *, size_t, int, sqlite3_context *), sqlite3_stmt *s,
                        const char *what, struct agg ***order, size_t *n)
 {
-    if (!(*order = agg_sorted(t, cmp, n))) {
+    if (!(*order = agg_rows(t, n))) {
         snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
         return NS_ENOMEM;
     }
+    qsort(*order, *n, sizeof(**order), cmp);
     return write_rows(st, s, *order, *n, column, what);
 }
 
@@ -1953,10 +1945,11 @@ static int flush_rollups(struct ns_store *st)
     struct agg **order;
     size_t n;
     int ndays = 0, rc = NS_OK;
-    if (!(order = agg_sorted(&st->deps, by_day_dep, &n))) {
+    if (!(order = agg_rows(&st->deps, &n))) {
         snprintf(st->errmsg, sizeof(st->errmsg), "writing rollups: out of memory");
         return NS_ENOMEM;
     }
+    sort_deps(order, n, 0, by_day_dep);
     rc = flush_deps(st, order, n, days, &ndays);
     /* and the packs of the days the batch touched (ranges read them: range.c) */
     if (rc == NS_OK) {
