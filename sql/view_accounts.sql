@@ -4,19 +4,14 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
--- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
-,
-v AS (
-    SELECT NULLIF(MIN(account), '') AS account,
-           NULLIF(MIN(domain), '') AS domain,
-           SUM(events) AS events,
-           SUM(ntlmv1_events) AS ntlmv1_events,
-           COUNT(DISTINCT ckey) AS clients,
-           COUNT(DISTINCT tkey) AS targets,
-           MIN(first_seen) AS first_seen,
-           MAX(last_seen) AS last_seen
-    FROM x
-    GROUP BY x.akey
+-- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql); :whole = 1 when the
+-- range holds every stored day.
+WITH v AS (
+    SELECT NULLIF(account, '') AS account,
+           NULLIF(domain, '') AS domain,
+           events, ntlmv1_events, clients, targets, first_seen, last_seen
+    FROM ns_dep_group('account', :since, :until, :whole, NULL, :client, :account, :domain,
+                      :process, :target, :service, :reason_id, :version)
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

@@ -4,17 +4,14 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
--- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
-,
-v AS (
-    SELECT NULLIF(MIN(client), '') AS client,
-           NULLIF(MAX(client_ip), '') AS client_ip,
-           SUM(events) AS events,
-           COUNT(DISTINCT akey) AS accounts,
-           COUNT(DISTINCT tkey) AS targets,
-           SUM(ntlmv1_events) AS ntlmv1_events
-    FROM x
-    GROUP BY x.ckey
+-- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql); :whole = 1 when the
+-- range holds every stored day.
+WITH v AS (
+    SELECT NULLIF(client, '') AS client,
+           NULLIF(client_ip, '') AS client_ip,
+           events, accounts, targets, ntlmv1_events
+    FROM ns_dep_group('client', :since, :until, :whole, NULL, :client, :account, :domain,
+                      :process, :target, :service, :reason_id, :version)
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

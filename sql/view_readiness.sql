@@ -6,25 +6,18 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
--- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
-,
-ref AS (
+-- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql); :whole = 1 when the
+-- range holds every stored day.
+WITH ref AS (
     SELECT MIN(:until, CAST(strftime('%s', 'now') AS INTEGER) / 86400) AS day
 ),
 v AS (
-    SELECT MIN(target) AS target,
-           SUM(CASE WHEN last_day > (SELECT day FROM ref) - 7 THEN 1 ELSE 0 END)
-               AS active_dependencies,
-           COUNT(*) AS dependencies,
-           COUNT(DISTINCT ckey) AS clients,
-           COUNT(DISTINCT akey) AS accounts,
-           SUM(events) AS events,
-           SUM(ntlmv1_events) AS ntlmv1_events,
-           MAX(last_seen) AS last_seen,
-           MAX(0, (SELECT day FROM ref) - MAX(last_day)) AS quiet_days
-    FROM x
-    WHERE tkey IS NOT NULL
-    GROUP BY tkey
+    SELECT target, active_dependencies, dependencies, clients, accounts, events,
+           ntlmv1_events, last_seen,
+           MAX(0, (SELECT day FROM ref) - last_day) AS quiet_days
+    FROM ns_dep_group('target', :since, :until, :whole, (SELECT day FROM ref), :client,
+                      :account, :domain, :process, :target, :service, :reason_id, :version)
+    WHERE gkey IS NOT NULL
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

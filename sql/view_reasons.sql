@@ -1,18 +1,19 @@
 -- View `reasons`: why NTLM was used (NtlmUsageId), with the remediation for each reason.
 -- Events that carry no reason (server, DC and the older 4001-8006 events) form the row with
 -- reason_id null.
--- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
-SELECT NULLIF(x.reason_id, -1) AS reason_id,
+-- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql); :whole = 1 when the
+-- range holds every stored day.
+SELECT NULLIF(g.gkey, -1) AS reason_id,
        COALESCE(rs.reason, 'Not reported by this event type') AS reason,
-       SUM(x.events) AS events,
-       COUNT(DISTINCT x.ckey) AS clients,
-       COUNT(DISTINCT x.tkey) AS targets,
+       g.events,
+       g.clients,
+       g.targets,
        COALESCE(rs.remediation,
                 'Only client 4020/4021 events carry a reason: read them for these clients, '
                 || 'or turn on NTLM Enhanced Logging (Windows 11 24H2 / Server 2025) there')
            AS remediation
-FROM x
-LEFT JOIN reason AS rs ON rs.id = x.reason_id
-GROUP BY x.reason_id
-ORDER BY events DESC, x.reason_id
+FROM ns_dep_group('reason', :since, :until, :whole, NULL, :client, :account, :domain,
+                  :process, :target, :service, :reason_id, :version) AS g
+LEFT JOIN reason AS rs ON rs.id = g.gkey
+ORDER BY g.events DESC, g.gkey
 LIMIT :limit;

@@ -4,18 +4,15 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
--- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
-,
-v AS (
-    SELECT NULLIF(MIN(target), '') AS target,
+-- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql); :whole = 1 when the
+-- range holds every stored day.
+WITH v AS (
+    SELECT NULLIF(target, '') AS target,
            NULLIF(target_service, '') AS target_service,
-           NULLIF(MAX(target_ip), '') AS target_ip,
-           SUM(events) AS events,
-           COUNT(DISTINCT akey) AS accounts,
-           COUNT(DISTINCT ckey) AS clients,
-           SUM(ntlmv1_events) AS ntlmv1_events
-    FROM x
-    GROUP BY x.tkey, x.target_service
+           NULLIF(target_ip, '') AS target_ip,
+           events, accounts, clients, ntlmv1_events
+    FROM ns_dep_group('target_service', :since, :until, :whole, NULL, :client, :account, :domain,
+                      :process, :target, :service, :reason_id, :version)
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

@@ -28,16 +28,10 @@
 /* Columns of the function; the last two are its arguments. */
 enum { COL_DEP, COL_EVENTS, COL_NTLMV1, COL_FIRST, COL_LAST, COL_LAST_DAY, COL_SINCE, COL_UNTIL };
 
-/* One dependency's sums. */
-struct range_row {
-    int64_t dep; /* dep.id, 0 = empty slot */
-    int64_t events, ntlmv1, first_seen, last_seen, last_day;
-};
-
 struct range_vtab {
     sqlite3_vtab base;        /* first: SQLite's part */
     sqlite3 *db;              /* the connection, for the scan */
-    struct range_row *cached; /* the last answer (a view reads its range more than once) */
+    struct ns_range_row *cached; /* the last answer (a view reads its range more than once) */
     size_t ncached;           /* its rows */
     int64_t since, until;     /* its arguments */
     int64_t version, changes; /* the database's data_version and this connection's changes */
@@ -45,7 +39,7 @@ struct range_vtab {
 
 struct range_cursor {
     sqlite3_vtab_cursor base; /* first: SQLite's part */
-    struct range_row *rows;   /* the sums, compacted and sorted by dep */
+    struct ns_range_row *rows; /* the sums, compacted and sorted by dep */
     size_t n;                 /* rows */
     size_t at;                /* current row */
 };
@@ -93,9 +87,9 @@ int64_t ns_data_version(sqlite3 *db)
 }
 
 /* Copies n rows into a new cursor array. */
-static struct range_row *copy_rows(const struct range_row *rows, size_t n)
+static struct ns_range_row *copy_rows(const struct ns_range_row *rows, size_t n)
 {
-    struct range_row *c = malloc(n ? n * sizeof(*c) : 1);
+    struct ns_range_row *c = malloc(n ? n * sizeof(*c) : 1);
     if (c && n) {
         memcpy(c, rows, n * sizeof(*c));
     }
@@ -161,12 +155,12 @@ static int range_close(sqlite3_vtab_cursor *cur)
 
 static int by_dep(const void *a, const void *b)
 {
-    int64_t x = ((const struct range_row *)a)->dep, y = ((const struct range_row *)b)->dep;
+    int64_t x = ((const struct ns_range_row *)a)->dep, y = ((const struct ns_range_row *)b)->dep;
     return (x > y) - (x < y);
 }
 
 /* The slot of dep in the table (cap a power of two), inserting it when missing. */
-static struct range_row *slot_of(struct range_row *t, size_t cap, int64_t dep, size_t *used)
+static struct ns_range_row *slot_of(struct ns_range_row *t, size_t cap, int64_t dep, size_t *used)
 {
     size_t m = ((uint64_t)dep * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
     while (t[m].dep && t[m].dep != dep) {
@@ -182,10 +176,10 @@ static struct range_row *slot_of(struct range_row *t, size_t cap, int64_t dep, s
 }
 
 /* Doubles the table. */
-static int grow(struct range_row **t, size_t *cap)
+static int grow(struct ns_range_row **t, size_t *cap)
 {
     size_t ncap = *cap * 2, used = 0;
-    struct range_row *nt = calloc(ncap, sizeof(*nt));
+    struct ns_range_row *nt = calloc(ncap, sizeof(*nt));
     if (!nt) {
         return SQLITE_NOMEM;
     }
@@ -335,7 +329,7 @@ int ns_range_pack_all(struct ns_store *st)
 
 /* The sums being built: an array by id (dense) or a hash table. */
 struct sums {
-    struct range_row *t;
+    struct ns_range_row *t;
     size_t cap, used;
     int64_t max_id;
     int dense;
@@ -343,9 +337,9 @@ struct sums {
 
 /* The row of dep in the sums, or NULL (a dependency not in table dep, or out of memory:
  * *rc says). */
-static struct range_row *sums_row(struct sums *u, int64_t dep, int *rc)
+static struct ns_range_row *sums_row(struct sums *u, int64_t dep, int *rc)
 {
-    struct range_row *r;
+    struct ns_range_row *r;
     if (u->dense) {
         if (dep <= 0 || dep > u->max_id) {
             return NULL;
@@ -364,7 +358,7 @@ static struct range_row *sums_row(struct sums *u, int64_t dep, int *rc)
     return slot_of(u->t, u->cap, dep, &u->used);
 }
 
-static void sums_add(struct range_row *r, int64_t day, int64_t events, int64_t ntlmv1,
+static void sums_add(struct ns_range_row *r, int64_t day, int64_t events, int64_t ntlmv1,
                      int64_t first, int64_t last)
 {
     r->events += events;
@@ -382,7 +376,7 @@ static int sums_add_pack(struct sums *u, int64_t day, const unsigned char *p, si
     int rc = SQLITE_OK;
     while (pos < n) {
         uint64_t v[5];
-        struct range_row *r;
+        struct ns_range_row *r;
         for (int k = 0; k < 5; k++) {
             if (ns_get_varint(p, n, &pos, &v[k]) != 0) {
                 return SQLITE_CORRUPT;
@@ -413,7 +407,7 @@ static int sums_add_rows(struct sums *u, sqlite3 *db, int64_t since, int64_t unt
     sqlite3_bind_int64(q, 1, since);
     sqlite3_bind_int64(q, 2, until);
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        struct range_row *r = sums_row(u, sqlite3_column_int64(q, 1), &rc);
+        struct ns_range_row *r = sums_row(u, sqlite3_column_int64(q, 1), &rc);
         if (r) {
             sums_add(r, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 2),
                      sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
@@ -493,47 +487,16 @@ static int sums_range(struct sums *u, sqlite3 *db, int64_t since, int64_t until)
  * loses rows); a database with larger ids uses a hash table. */
 #define DENSE_MAX_ID 1000000
 
-static int range_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
-                        sqlite3_value **argv)
+int ns_range_sums(sqlite3 *db, int64_t since, int64_t until, struct ns_range_row **rows, size_t *n)
 {
-    struct range_cursor *c = (struct range_cursor *)cur;
-    struct range_vtab *v = (struct range_vtab *)cur->pVtab;
     sqlite3_stmt *q = NULL;
-    struct range_row *t = NULL;
     struct sums u;
-    size_t cap, n = 0;
+    size_t k, m = 0;
     int rc;
-    (void)idx;
-    (void)idxstr;
-    free(c->rows);
-    c->rows = NULL;
-    c->n = c->at = 0;
     memset(&u, 0, sizeof(u));
-    if (argc != 2) {
-        return SQLITE_ERROR;
-    }
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
-        return SQLITE_OK; /* no range: no rows */
-    }
-    {
-        int64_t since = sqlite3_value_int64(argv[0]), until = sqlite3_value_int64(argv[1]);
-        int64_t version = ns_data_version(v->db), changes = sqlite3_total_changes64(v->db);
-        if (v->cached && version >= 0 && since == v->since && until == v->until &&
-            version == v->version && changes == v->changes) {
-            if (!(c->rows = copy_rows(v->cached, v->ncached))) {
-                return SQLITE_NOMEM;
-            }
-            c->n = v->ncached;
-            return SQLITE_OK;
-        }
-        free(v->cached);
-        v->cached = NULL;
-        v->since = since;
-        v->until = until;
-        v->version = version;
-        v->changes = changes;
-    }
-    rc = sqlite3_prepare_v2(v->db, ns_sql_text("dep_max_id.sql"), -1, &q, NULL);
+    *rows = NULL;
+    *n = 0;
+    rc = sqlite3_prepare_v2(db, ns_sql_text("dep_max_id.sql"), -1, &q, NULL);
     if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
         u.max_id = sqlite3_column_int64(q, 0);
     }
@@ -544,27 +507,67 @@ static int range_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, i
         rc = SQLITE_NOMEM;
     }
     if (rc == SQLITE_OK) {
-        rc = sums_range(&u, v->db, sqlite3_value_int64(argv[0]), sqlite3_value_int64(argv[1]));
+        rc = sums_range(&u, db, since, until);
     }
     if (rc != SQLITE_OK) {
         free(u.t);
         return rc;
     }
-    t = u.t;
-    cap = u.cap;
-    /* compact in place, in dependency order: the views join dep by id in that order */
-    for (size_t k = 0; k < cap; k++) {
-        if (t[k].dep) {
-            t[n++] = t[k];
+    /* compact in place, in dependency order */
+    for (k = 0; k < u.cap; k++) {
+        if (u.t[k].dep) {
+            u.t[m++] = u.t[k];
         }
     }
     if (!u.dense) {
-        qsort(t, n, sizeof(*t), by_dep);
+        qsort(u.t, m, sizeof(*u.t), by_dep);
     }
-    c->rows = t;
-    c->n = n;
-    if (v->version >= 0 && (v->cached = copy_rows(t, n))) { /* kept for the next read */
-        v->ncached = n;
+    *rows = u.t;
+    *n = m;
+    return SQLITE_OK;
+}
+
+static int range_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
+                        sqlite3_value **argv)
+{
+    struct range_cursor *c = (struct range_cursor *)cur;
+    struct range_vtab *v = (struct range_vtab *)cur->pVtab;
+    int64_t since, until, version, changes;
+    int rc;
+    (void)idx;
+    (void)idxstr;
+    free(c->rows);
+    c->rows = NULL;
+    c->n = c->at = 0;
+    if (argc != 2) {
+        return SQLITE_ERROR;
+    }
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+        return SQLITE_OK; /* no range: no rows */
+    }
+    since = sqlite3_value_int64(argv[0]);
+    until = sqlite3_value_int64(argv[1]);
+    version = ns_data_version(v->db);
+    changes = sqlite3_total_changes64(v->db);
+    if (v->cached && version >= 0 && since == v->since && until == v->until &&
+        version == v->version && changes == v->changes) {
+        if (!(c->rows = copy_rows(v->cached, v->ncached))) {
+            return SQLITE_NOMEM;
+        }
+        c->n = v->ncached;
+        return SQLITE_OK;
+    }
+    free(v->cached);
+    v->cached = NULL;
+    v->since = since;
+    v->until = until;
+    v->version = version;
+    v->changes = changes;
+    if ((rc = ns_range_sums(v->db, since, until, &c->rows, &c->n)) != SQLITE_OK) {
+        return rc;
+    }
+    if (v->version >= 0 && (v->cached = copy_rows(c->rows, c->n))) { /* kept for the next read */
+        v->ncached = c->n;
     }
     return SQLITE_OK;
 }
@@ -584,7 +587,7 @@ static int range_eof(sqlite3_vtab_cursor *cur)
 static int range_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
     const struct range_cursor *c = (const struct range_cursor *)cur;
-    const struct range_row *r = &c->rows[c->at];
+    const struct ns_range_row *r = &c->rows[c->at];
     int64_t v[] = {r->dep, r->events, r->ntlmv1, r->first_seen, r->last_seen, r->last_day};
     if (col >= 0 && col < (int)(sizeof(v) / sizeof(v[0]))) {
         sqlite3_result_int64(ctx, v[col]);

@@ -73,27 +73,28 @@ static const struct {
     const char *kind;     /* bound to :kind, or NULL */
     const char *dep_file; /* sql/ file used with a dependency filter, or NULL */
     int search;           /* :q searches its dependencies' names (sql/dep_range_search.sql) */
+    int grouped;          /* groups them with ns_dep_group (store/group.c), given :whole */
 } views[] = {
-    {"dependencies", "view_dependencies.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 1},
-    {"accounts", "view_accounts.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
-    {"processes", "view_processes.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
-    {"reasons", "view_reasons.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
-    {"targets", "view_targets.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
-    {"clients", "view_clients.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
-    {"ntlmv1", "view_dependencies.sql", "dep_range_part.sql", NULL, 1, NULL, NULL, 1},
-    {"hosts", "view_hosts.sql", NULL, NULL, 0, NULL, NULL, 0},
-    {"trend", "view_trend.sql", NULL, NULL, 0, NULL, NULL, 0},
-    {"events", "view_events.sql", NULL, "events_columns.sql", 0, NULL, "view_events_dep.sql", 0},
-    {"readiness", "view_readiness.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
-    {"burndown", "view_burndown.sql", NULL, NULL, 0, NULL, NULL, 0},
-    {"totals", "view_totals.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 0},
-    {"remote_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "remote", NULL, 0},
-    {"domain_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "domain", NULL, 0},
-    {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", NULL, NULL, 0, NULL, NULL, 0},
-    {"new_dependencies", "view_new_dependencies.sql", NULL, NULL, 0, NULL, NULL, 0},
-    {"retired_dependencies", "view_retired_dependencies.sql", NULL, NULL, 0, NULL, NULL, 0},
-    {"quiet_targets", "view_quiet_targets.sql", NULL, NULL, 0, NULL, NULL, 0},
-    {"silent_hosts", "view_silent_hosts.sql", NULL, NULL, 0, NULL, NULL, 0},
+    {"dependencies", "view_dependencies.sql", "dep_range_part.sql", NULL, 0, NULL, NULL, 1, 0},
+    {"accounts", "view_accounts.sql", NULL, NULL, 0, NULL, NULL, 0, 1},
+    {"processes", "view_processes.sql", NULL, NULL, 0, NULL, NULL, 0, 1},
+    {"reasons", "view_reasons.sql", NULL, NULL, 0, NULL, NULL, 0, 1},
+    {"targets", "view_targets.sql", NULL, NULL, 0, NULL, NULL, 0, 1},
+    {"clients", "view_clients.sql", NULL, NULL, 0, NULL, NULL, 0, 1},
+    {"ntlmv1", "view_dependencies.sql", "dep_range_part.sql", NULL, 1, NULL, NULL, 1, 0},
+    {"hosts", "view_hosts.sql", NULL, NULL, 0, NULL, NULL, 0, 0},
+    {"trend", "view_trend.sql", NULL, NULL, 0, NULL, NULL, 0, 0},
+    {"events", "view_events.sql", NULL, "events_columns.sql", 0, NULL, "view_events_dep.sql", 0, 0},
+    {"readiness", "view_readiness.sql", NULL, NULL, 0, NULL, NULL, 0, 1},
+    {"burndown", "view_burndown.sql", NULL, NULL, 0, NULL, NULL, 0, 0},
+    {"totals", "view_totals.sql", NULL, NULL, 0, NULL, NULL, 0, 1},
+    {"remote_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "remote", NULL, 0, 0},
+    {"domain_server_exceptions", "view_server_exceptions.sql", NULL, NULL, 0, "domain", NULL, 0, 0},
+    {"ntlmv1_blockers", "view_ntlmv1_blockers.sql", NULL, NULL, 0, NULL, NULL, 0, 0},
+    {"new_dependencies", "view_new_dependencies.sql", NULL, NULL, 0, NULL, NULL, 0, 0},
+    {"retired_dependencies", "view_retired_dependencies.sql", NULL, NULL, 0, NULL, NULL, 0, 0},
+    {"quiet_targets", "view_quiet_targets.sql", NULL, NULL, 0, NULL, NULL, 0, 0},
+    {"silent_hosts", "view_silent_hosts.sql", NULL, NULL, 0, NULL, NULL, 0, 0},
 };
 _Static_assert(sizeof(views) / sizeof(views[0]) == NVIEWS, "NVIEWS matches views[]");
 
@@ -615,7 +616,7 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
     }
     sqlite3_busy_timeout(st->db, 10000);
     if (ns_pack_register(st->db) != NS_OK || ns_range_register(st->db) != NS_OK ||
-        ns_rows_register(st->db) != NS_OK) {
+        ns_group_register(st->db) != NS_OK || ns_rows_register(st->db) != NS_OK) {
         rc = ns_store_fail(st, "registering ns_field, ns_dep_range and ns_rows");
     } else if (readonly) {
         int v = 0;
@@ -2177,7 +2178,7 @@ static int range_is_whole(struct ns_store *st, const struct ns_view_params *p, i
 int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_params *p,
                   ns_row_fn fn, void *ctx)
 {
-    int vi = view_index(name), rc = NS_OK, step, ncol, rows = 0, alt = 0, own_txn = 0;
+    int vi = view_index(name), rc = NS_OK, step, ncol, rows = 0, alt = 0, own_txn = 0, whole = 0;
     enum view_variant variant = VIEW_PLAIN;
     sqlite3_stmt *s;
     const char *names[VIEW_MAX_COLS];
@@ -2198,10 +2199,9 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
     }
     if (alt) {
         variant = VIEW_DEP_FILTER;
-    } else if (view_ranged(vi)) {
+    } else if (view_ranged(vi) || views[vi].grouped) {
         /* every day or part of them: decided and read in one transaction (a writer adding a
          * day in between would otherwise count it) */
-        int whole = 0;
         if (sqlite3_get_autocommit(st->db)) {
             if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
                 return ns_store_fail(st, "starting a read");
@@ -2211,7 +2211,7 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
         if ((rc = range_is_whole(st, p, &whole)) != NS_OK) {
             goto done;
         }
-        variant = whole ? VIEW_WHOLE_RANGE : VIEW_PLAIN;
+        variant = whole && !views[vi].grouped ? VIEW_WHOLE_RANGE : VIEW_PLAIN;
         if (views[vi].search && p->q && *p->q) {
             variant = whole ? VIEW_SEARCH_WHOLE : VIEW_SEARCH;
         }
@@ -2224,6 +2224,7 @@ int ns_store_view(struct ns_store *st, const char *name, const struct ns_view_pa
     bind_named(s, ":until", p->until_day);
     bind_named(s, ":since_us", p->since_day * day_us);
     bind_named(s, ":until_us", (p->until_day + 1) * day_us);
+    bind_named(s, ":whole", whole);
     bind_named(s, ":limit", p->limit);
     bind_named(s, ":offset", p->offset > 0 ? p->offset : 0);
     bind_named(s, ":v1_only", views[vi].v1_only);

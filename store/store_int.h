@@ -153,6 +153,18 @@ void ns_ckpt_detach(struct ns_store *st);
 
 /* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
 int ns_range_register(sqlite3 *db);
+/* One dependency's counters summed over a range of days. */
+struct ns_range_row {
+    int64_t dep;                             /* dep.id (0: an empty slot while summing) */
+    int64_t events, ntlmv1;                  /* events and NTLMv1 events */
+    int64_t first_seen, last_seen, last_day; /* first and last times (us), last day */
+};
+/* range.c: each dependency's counters summed over the days since .. until (their packs, else
+ * their rows of dep_daily), in ascending dependency id. Returns SQLITE_OK and sets *rows
+ * (the caller frees it with free(); not NULL even when *n is 0) and *n, or an SQLite error. */
+int ns_range_sums(sqlite3 *db, int64_t since, int64_t until, struct ns_range_row **rows, size_t *n);
+/* group.c: registers the table-valued function ns_dep_group(...) on a connection. */
+int ns_group_register(sqlite3 *db);
 /* range.c: the database's data_version (moves when another connection commits), or -1. */
 int64_t ns_data_version(sqlite3 *db);
 /* A commit's addition to one dependency on one day, for the day packs. */

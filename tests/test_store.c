@@ -3,9 +3,11 @@
  * rollups equal to what the raw events say (computed here, not copied from the output),
  * migrations, and the exact keys of every view of DESIGN.md.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -1232,6 +1234,312 @@ static void test_search_dependencies(void **state)
     tmpdb_remove(&t);
 }
 
+/* ========================================================================================== */
+
+/* The grouping views' reference: each dependency's days of dep_daily in the range (?1 ..
+ * ?2; not its day packs, not its running totals) with its names, filtered as
+ * sql/dep_range_x.sql filters (?3 .. ?10), then grouped by SQL on folded names. */
+static const char ref_rows[] =
+    "WITH r AS (SELECT dep, SUM(events) AS ev, SUM(ntlmv1_events) AS v1,"
+    "                  MIN(first_seen) AS fs, MAX(last_seen) AS ls, MAX(day) AS ld"
+    "           FROM dep_daily WHERE day BETWEEN ?1 AND ?2 GROUP BY dep),"
+    " u AS (SELECT p.*, r.* FROM r JOIN dep AS p ON p.id = r.dep"
+    "       WHERE (?3 IS NULL OR p.client = ?3) AND (?4 IS NULL OR p.account = ?4)"
+    "         AND (?5 IS NULL OR p.domain = ?5) AND (?6 IS NULL OR p.process = ?6)"
+    "         AND (?7 IS NULL OR p.target = ?7) AND (?8 IS NULL OR p.target_service = ?8)"
+    "         AND (?9 IS NULL OR p.reason_id = CASE WHEN ?9 = '' THEN -1 ELSE ?9 END)"
+    "         AND (?10 IS NULL OR p.ntlm_version = ?10)) ";
+#define REF_A "lower(account) || '/' || lower(domain)"
+#define REF_C "lower(NULLIF(client, ''))"
+#define REF_T "lower(NULLIF(target, ''))"
+
+/* A grouping view, the key its rows are matched by (lower case names joined by '/'), and
+ * the reference query giving that key then the view's other columns, in order. */
+static const struct {
+    const char *view;
+    const char *key[2];   /* the view's columns making the key */
+    const char *cols[10]; /* the view's other columns, in order, ended by NULL */
+    const char *sql;      /* after ref_rows; ?11 is the readiness' reference day */
+} grouped[] = {
+    {"accounts",
+     {"account", "domain"},
+     {"events", "ntlmv1_events", "clients", "targets", "first_seen", "last_seen", NULL},
+     "SELECT " REF_A ", SUM(ev), SUM(v1), COUNT(DISTINCT " REF_C "), COUNT(DISTINCT " REF_T "),"
+     " MIN(fs), MAX(ls) FROM u GROUP BY 1"},
+    {"processes",
+     {"process", NULL},
+     {"events", "accounts", "hosts", "ntlmv1_events", NULL},
+     "SELECT lower(process), SUM(ev), COUNT(DISTINCT " REF_A "), COUNT(DISTINCT " REF_C "),"
+     " SUM(v1) FROM u GROUP BY 1"},
+    {"targets",
+     {"target", "target_service"},
+     {"target_ip", "events", "accounts", "clients", "ntlmv1_events", NULL},
+     "SELECT lower(target) || '/' || lower(target_service), NULLIF(MAX(target_ip), ''), SUM(ev),"
+     " COUNT(DISTINCT " REF_A "), COUNT(DISTINCT " REF_C "), SUM(v1) FROM u GROUP BY 1"},
+    {"clients",
+     {"client", NULL},
+     {"client_ip", "events", "accounts", "targets", "ntlmv1_events", NULL},
+     "SELECT lower(client), NULLIF(MAX(client_ip), ''), SUM(ev), COUNT(DISTINCT " REF_A "),"
+     " COUNT(DISTINCT " REF_T "), SUM(v1) FROM u GROUP BY 1"},
+    {"readiness",
+     {"target", NULL},
+     {"active_dependencies", "dependencies", "clients", "accounts", "events", "ntlmv1_events",
+      "last_seen", "quiet_days", NULL},
+     "SELECT lower(target), SUM(ld > ?11 - 7), COUNT(*), COUNT(DISTINCT " REF_C "),"
+     " COUNT(DISTINCT " REF_A "), SUM(ev), SUM(v1), MAX(ls), MAX(0, ?11 - MAX(ld))"
+     " FROM u WHERE target <> '' GROUP BY 1"},
+    {"reasons",
+     {"reason_id", NULL},
+     {"events", "clients", "targets", NULL},
+     "SELECT CASE WHEN reason_id = -1 THEN '' ELSE reason_id END, SUM(ev),"
+     " COUNT(DISTINCT " REF_C "), COUNT(DISTINCT " REF_T ") FROM u GROUP BY 1"},
+    {"totals",
+     {NULL, NULL},
+     {"dependencies", "accounts", "clients", "targets", NULL},
+     "SELECT '', COUNT(*), COUNT(DISTINCT " REF_A "), COUNT(DISTINCT " REF_C "),"
+     " COUNT(DISTINCT " REF_T ") FROM u"},
+};
+
+/* A view's cell as the reference writes it: "" for NULL, times in microseconds. */
+static void cell_text(json_t *v, char *out, size_t n)
+{
+    int64_t us;
+    if (json_is_integer(v)) {
+        snprintf(out, n, "%lld", (long long)json_integer_value(v));
+    } else if (json_is_string(v) && ns_parse_time(json_string_value(v), &us) == NS_OK) {
+        snprintf(out, n, "%lld", (long long)us);
+    } else {
+        snprintf(out, n, "%s", json_is_string(v) ? json_string_value(v) : "");
+    }
+}
+
+/* The view's rows equal the reference's, one for one, matched by their folded key. */
+static void check_grouped(struct ns_store *st, sqlite3 *db, int g, const struct ns_view_params *p,
+                          const char *const filters[8], int64_t ref_day, json_t **spelt)
+{
+    sqlite3_stmt *q;
+    char sql[4096];
+    json_t *rows = view(st, grouped[g].view, p);
+    size_t matched = 0;
+    int step;
+    snprintf(sql, sizeof(sql), "%s%s", ref_rows, grouped[g].sql);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_int64(q, 1, p->since_day);
+    sqlite3_bind_int64(q, 2, p->until_day);
+    for (int f = 0; f < 8; f++) {
+        if (filters[f] && strcmp(grouped[g].view, "totals")) { /* the whole domain's */
+            sqlite3_bind_text(q, 3 + f, filters[f], -1, SQLITE_STATIC);
+        }
+    }
+    sqlite3_bind_int64(q, 11, ref_day);
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(q, 0);
+        json_t *row, *found = NULL;
+        size_t i;
+        int c = 1;
+        if (!strcmp(grouped[g].view, "totals") && sqlite3_column_int64(q, 1) == 0) {
+            continue; /* no dependency: the totals' zeros, checked below */
+        }
+        json_array_foreach(rows, i, row)
+        {
+            char k[512] = "", part[256];
+            for (int j = 0; j < 2 && grouped[g].key[j]; j++) {
+                cell_text(json_object_get(row, grouped[g].key[j]), part, sizeof(part));
+                for (char *x = part; *x; x++) {
+                    *x = (char)tolower((unsigned char)*x);
+                }
+                snprintf(k + strlen(k), sizeof(k) - strlen(k), "%s%s", j ? "/" : "", part);
+            }
+            if (!strcmp(k, key ? key : "")) {
+                assert_null(found); /* one row a group */
+                found = row;
+            }
+        }
+        if (!found) {
+            fail_msg("%s: no row for \"%s\"", grouped[g].view, key ? key : "");
+        }
+        matched++;
+        for (const char *const *col = grouped[g].cols; *col; col++, c++) {
+            char got[64];
+            const char *want = (const char *)sqlite3_column_text(q, c);
+            cell_text(json_object_get(found, *col), got, sizeof(got));
+            if (strcmp(got, want ? want : "")) {
+                fail_msg("%s \"%s\" %s: %s, want %s", grouped[g].view, key ? key : "", *col, got,
+                         want ? want : "");
+            }
+        }
+        if (spelt && grouped[g].key[0]) {
+            json_array_append(*spelt, json_object_get(found, grouped[g].key[0]));
+        }
+    }
+    assert_int_equal(step, SQLITE_DONE);
+    sqlite3_finalize(q);
+    if (!strcmp(grouped[g].view, "totals")) {
+        assert_int_equal(json_array_size(rows), 1);
+        if (!matched) {
+            assert_int_equal(
+                json_integer_value(json_object_get(json_array_get(rows, 0), "dependencies")), 0);
+        }
+    } else {
+        assert_int_equal(json_array_size(rows), matched);
+        if (strcmp(grouped[g].view, "reasons")) {
+            assert_int_equal(ns_store_last_total(st), (int64_t)matched);
+        }
+    }
+    json_decref(rows);
+}
+
+/* The grouping views (ns_dep_group, store/group.c) equal SQL grouping the range's rows of
+ * dep_daily on folded names, over every day (running totals) and part of them (day packs),
+ * with each filter; names differing only in case are one group, shown in its smallest
+ * spelling ("ALICE" before "alice", stored first). */
+static void test_grouped_views(void **state)
+{
+    static const char *const accounts[] = {"alice", "ALICE", "Bob", "bob", "svc_x", ""};
+    static const char *const domains[] = {"CORP", "corp", ""};
+    static const char *const clients[] = {"WS01", "ws01", "WS02", ""};
+    static const char *const targets[] = {"FS01", "fs01", "SQL01", ""};
+    static const char *const services[] = {"cifs/FS01", "CIFS/fs01", "HTTP/SQL01", ""}; /* SPNs */
+    static const char *const processes[] = {"C:\\x\\a.exe", "c:\\X\\A.EXE", "", "b.exe"};
+    static const char *const reasons[] = {"0", "2", "3", NULL};
+    static const char *const versions[] = {"NTLMv2", "NTLMv1", "LM", "NTLMv2"};
+    /* the filters, in the order of ns_filter_names from client: client, account, domain,
+     * process, target, service, reason_id, version */
+    static const char *const filters[][8] = {
+        {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+        {"Ws01", NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+        {NULL, "ALICE", "corp", NULL, NULL, NULL, NULL, NULL},
+        {NULL, "", NULL, NULL, NULL, NULL, NULL, NULL},
+        {NULL, NULL, NULL, "C:\\X\\a.exe", NULL, "Cifs", NULL, NULL},
+        {NULL, NULL, NULL, NULL, "", NULL, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL, NULL, "", NULL},
+        {NULL, NULL, NULL, NULL, NULL, NULL, "2", NULL},
+        {NULL, NULL, NULL, NULL, NULL, NULL, "3.0", NULL},
+        {NULL, NULL, NULL, NULL, NULL, NULL, "x", NULL},
+        {NULL, NULL, NULL, NULL, NULL, NULL, NULL, "NTLMv1"},
+        {NULL, NULL, NULL, NULL, NULL, NULL, NULL, "ntlmv1"},
+        {"nobody", NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    };
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    struct ns_buf xml;
+    sqlite3 *db = NULL;
+    uint32_t seed = 7;
+    char err[256];
+    int first_day = 0;
+    (void)state;
+    tmpdb_make(&t);
+    ns_buf_init(&xml, 0);
+    for (int k = 0; k < 700; k++) {
+        char when[40], ip[24];
+        const char *pick[9];
+        uint32_t r[9];
+        for (int j = 0; j < 9; j++) {
+            seed = seed * 1103515245u + 12345u;
+            r[j] = seed >> 16;
+        }
+        /* the first events spell names in lower case: a group's name is its smallest
+         * spelling all the same */
+        pick[0] = accounts[k < 40 ? 0 : r[0] % 6];
+        pick[1] = domains[k < 40 ? 0 : r[1] % 3];
+        pick[2] = clients[r[2] % 4];
+        pick[3] = targets[r[3] % 4];
+        pick[4] = services[r[4] % 4];
+        pick[5] = processes[r[5] % 4];
+        pick[6] = reasons[r[6] % 4];
+        pick[7] = versions[r[7] % 4];
+        snprintf(when, sizeof(when), "2026-04-%02dT%02d:%02d:00Z", 1 + (int)(r[8] % 8), k % 24,
+                 k % 60);
+        snprintf(ip, sizeof(ip), "10.0.%d.%d", k % 3, (int)(r[8] % 5));
+        if (k % 3) { /* a client's event */
+            xml_event(&xml, NTLM_PROV, NTLM_CH, 4020, *pick[2] ? pick[2] : "WS09", k + 1, when,
+                      "Username", pick[0], "DomainName", pick[1], "ProcessName", pick[5],
+                      "TargetMachine", pick[3], "TargetService", pick[4], "TargetIP", ip,
+                      "NtlmUsageId", pick[6], "NtlmVersion", pick[7], NULL);
+        } else { /* a server's */
+            xml_event(&xml, NTLM_PROV, NTLM_CH, 4022, *pick[3] ? pick[3] : "FS09", k + 1, when,
+                      "Username", pick[0], "DomainName", pick[1], "ProcessName", pick[5],
+                      "RemoteClientMachine", pick[2], "ClientIP", ip, "NtlmVersion", pick[7], NULL);
+        }
+    }
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 700);
+    assert_int_equal(sqlite3_open_v2(t.path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_true(sql_int(db, "SELECT COUNT(*) FROM dep") > 200);
+    {
+        int64_t d0;
+        assert_int_equal(ns_parse_date("2026-04-01", &d0), NS_OK);
+        first_day = (int)d0;
+    }
+    for (int range = 0; range < 5; range++) {
+        /* every day (and more), three days, one day, none, and eight days, whose first day
+         * is just out of the 7 days up to the last */
+        static const int spans[][2] = {{-100, 100}, {2, 4}, {7, 7}, {20, 30}, {0, 7}};
+        struct ns_view_params p;
+        int64_t now_day = (int64_t)time(NULL) / 86400, ref;
+        ns_view_params_init(&p);
+        p.since_day = first_day + spans[range][0];
+        p.until_day = first_day + spans[range][1];
+        p.limit = 1000;
+        ref = p.until_day < now_day ? p.until_day : now_day;
+        for (size_t f = 0; f < sizeof(filters) / sizeof(filters[0]); f++) {
+            for (int q = 0; q < NS_Q_COUNT; q++) {
+                p.filter[q] = NULL;
+            }
+            for (int q = 0; q < 8; q++) {
+                p.filter[NS_Q_CLIENT + q] = filters[f][q];
+            }
+            for (size_t g = 0; g < sizeof(grouped) / sizeof(grouped[0]); g++) {
+                json_t *spelt = json_array();
+                check_grouped(st, db, (int)g, &p, filters[f], ref, &spelt);
+                if (range == 0 && f == 0 && !strcmp(grouped[g].view, "accounts")) {
+                    size_t i;
+                    json_t *v;
+                    int alice = 0;
+                    json_array_foreach(spelt, i, v)
+                    {
+                        alice += json_is_string(v) && !strcmp(json_string_value(v), "ALICE");
+                        assert_false(json_is_string(v) && !strcmp(json_string_value(v), "alice"));
+                    }
+                    assert_true(alice > 0); /* with each domain */
+                }
+                json_decref(spelt);
+            }
+        }
+    }
+    /* another connection adds events: the next answer reads the dependencies again */
+    {
+        struct ns_store *ro = NULL;
+        struct ns_buf more;
+        struct ns_view_params p;
+        json_t *before, *after;
+        int64_t ref;
+        ns_view_params_init(&p);
+        p.since_day = first_day - 100;
+        p.until_day = first_day + 100;
+        ref = p.until_day < (int64_t)time(NULL) / 86400 ? p.until_day : (int64_t)time(NULL) / 86400;
+        ns_buf_init(&more, 0);
+        xml_event(&more, NTLM_PROV, NTLM_CH, 4020, "WS77", 9001, "2026-04-03T09:00:00Z", "Username",
+                  "newcomer", "TargetMachine", "FS77", NULL);
+        assert_int_equal(ns_store_open_readonly(&ro, t.path, err, sizeof(err)), NS_OK);
+        before = view(ro, "accounts", &p);
+        assert_int_equal(ingest_buf(st, NS_FMT_XML, more.data, more.len).stored, 1);
+        after = view(ro, "accounts", &p);
+        assert_int_equal(json_array_size(after), json_array_size(before) + 1);
+        for (size_t g = 0; g < sizeof(grouped) / sizeof(grouped[0]); g++) {
+            check_grouped(ro, db, (int)g, &p, filters[0], ref, NULL);
+        }
+        json_decref(before);
+        json_decref(after);
+        assert_int_equal(ns_store_close(ro), NS_OK);
+        ns_buf_free(&more);
+    }
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    ns_buf_free(&xml);
+    tmpdb_remove(&t);
+}
+
 /* Events for the checkpoint test: n events from record first on, spread over accounts,
  * clients and targets so each batch dirties pages all over the rollups. */
 static void spread_events(struct ns_buf *xml, int first, int n)
@@ -1760,6 +2068,7 @@ int main(void)
         cmocka_unit_test(test_background_checkpoints),
         cmocka_unit_test(test_new_dependencies_in_a_row),
         cmocka_unit_test(test_search_dependencies),
+        cmocka_unit_test(test_grouped_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
