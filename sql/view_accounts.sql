@@ -4,14 +4,15 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
--- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql); :whole = 1 when the
--- range holds every stored day.
+-- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql), named after each
+-- group's dependency with the lowest id; :whole = 1 when the range holds every stored day.
 WITH v AS (
-    SELECT NULLIF(account, '') AS account,
-           NULLIF(domain, '') AS domain,
-           events, ntlmv1_events, clients, targets, first_seen, last_seen
+    SELECT NULLIF(n.account, '') AS account,
+           NULLIF(n.domain, '') AS domain,
+           g.events, g.ntlmv1_events, g.clients, g.targets, g.first_seen, g.last_seen
     FROM ns_dep_group('account', :since, :until, :whole, NULL, :client, :account, :domain,
-                      :process, :target, :service, :reason_id, :version)
+                      :process, :target, :service, :reason_id, :version) AS g
+    JOIN dep AS n ON n.id = g.dep
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

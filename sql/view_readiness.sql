@@ -6,18 +6,19 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
--- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql); :whole = 1 when the
--- range holds every stored day.
+-- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql), named after each
+-- group's dependency with the lowest id; :whole = 1 when the range holds every stored day.
 WITH ref AS (
     SELECT MIN(:until, CAST(strftime('%s', 'now') AS INTEGER) / 86400) AS day
 ),
 v AS (
-    SELECT target, active_dependencies, dependencies, clients, accounts, events,
-           ntlmv1_events, last_seen,
-           MAX(0, (SELECT day FROM ref) - last_day) AS quiet_days
+    SELECT n.target, g.active_dependencies, g.dependencies, g.clients, g.accounts, g.events,
+           g.ntlmv1_events, g.last_seen,
+           MAX(0, (SELECT day FROM ref) - g.last_day) AS quiet_days
     FROM ns_dep_group('target', :since, :until, :whole, (SELECT day FROM ref), :client,
-                      :account, :domain, :process, :target, :service, :reason_id, :version)
-    WHERE gkey IS NOT NULL
+                      :account, :domain, :process, :target, :service, :reason_id, :version) AS g
+    JOIN dep AS n ON n.id = g.dep
+    WHERE g.gkey IS NOT NULL
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

@@ -4,15 +4,16 @@
 -- name) and :desc (0 or 1); exact filters :client :account :domain :process :target
 -- :service :reason_id :version ('' matches an absent value). Unset parameters are NULL.
 -- _total (all rows before :limit and :offset) is read by the store and never shown.
--- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql); :whole = 1 when the
--- range holds every stored day.
+-- Grouped by ns_dep_group (store/group.c; sql/dep_group_columns.sql), named after each
+-- group's dependency with the lowest id; :whole = 1 when the range holds every stored day.
 WITH v AS (
-    SELECT NULLIF(target, '') AS target,
-           NULLIF(target_service, '') AS target_service,
-           NULLIF(target_ip, '') AS target_ip,
-           events, accounts, clients, ntlmv1_events
+    SELECT NULLIF(n.target, '') AS target,
+           NULLIF(n.target_service, '') AS target_service,
+           NULLIF(g.target_ip, '') AS target_ip,
+           g.events, g.accounts, g.clients, g.ntlmv1_events
     FROM ns_dep_group('target_service', :since, :until, :whole, NULL, :client, :account, :domain,
-                      :process, :target, :service, :reason_id, :version)
+                      :process, :target, :service, :reason_id, :version) AS g
+    JOIN dep AS n ON n.id = g.dep
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

@@ -7,8 +7,8 @@
  * SQLite groups with a sorter, counts each distinct value with a temporary index per group
  * and finds a group's name by comparing texts without case: at 10 M events (50 k
  * dependencies) 60-120 ms a view. This keeps, per connection, a copy of what grouping reads
- * of each dependency (its integer keys, reason, running totals and the ids of its names in a
- * string pool), reloaded when the database changed, and groups in hash tables.
+ * of each dependency (its integer keys, reason, folded service, running totals and
+ * addresses), brought up to date when the database changed, and groups in hash tables.
  *
  * by: 'account' (akey: account and domain folded), 'process' (pkey), 'client' (ckey),
  * 'target' (tkey), 'target_service' (tkey and the service folded), 'reason' (reason_id) or
@@ -16,13 +16,11 @@
  * GROUP BY. whole = 1 reads the dependencies' running totals (the range holds every stored
  * day: sql/range_whole.sql), else their days since .. until are summed (ns_range_sums).
  * ref (a day, or NULL) counts the dependencies active in the 7 days up to it. The filters
- * are those of sql/dep_range_x.sql: NULL is no filter; client, account, domain, process,
- * target and service compare without case (NOCASE: ASCII), version exactly, reason_id as
- * SQL compares a number with a value of no affinity ('' is the absent reason, -1).
+ * (NULL: none) are SQL's, sql/dep_group_filter.sql, as sql/dep_range_x.sql has them.
  *
- * A group's names (client ... version; those it is grouped by differ in case at most) are
- * each the smallest of its dependencies' spellings and its addresses the largest, comparing
- * bytes (SQL's MIN and MAX of a BINARY text): the same whatever order they were stored in.
+ * A group's dep is its dependency with the lowest id (the views read its names: those a
+ * group is keyed by differ in case at most); its addresses are the largest of its
+ * dependencies' (SQL's MAX).
  */
 #include "store_int.h"
 
@@ -81,17 +79,6 @@ static uint32_t *pool_slot(const struct pool *p, const char *s, size_t n)
         m = (m + 1) & (p->tcap - 1);
     }
     return &p->tab[m];
-}
-
-/* The id of s (n bytes, no NUL inside), or NO_STR when it is not in p. */
-static uint32_t pool_find(const struct pool *p, const char *s, size_t n)
-{
-    uint32_t *slot;
-    if (!p->tcap) {
-        return NO_STR;
-    }
-    slot = pool_slot(p, s, n);
-    return *slot ? *slot - 1 : NO_STR;
 }
 
 /* Doubles p's table (or makes its first). */
@@ -173,22 +160,6 @@ static void fold(const char *s, size_t n, char *out)
 /* The dependencies, as grouping reads them                                                    */
 /* ========================================================================================== */
 
-/* A dependency's texts, in the order of sql/dep_group_load.sql's columns 10 ..; those before
- * DT_VERSION are filtered without case. */
-enum dep_text {
-    DT_CLIENT,
-    DT_ACCOUNT,
-    DT_DOMAIN,
-    DT_PROCESS,
-    DT_TARGET,
-    DT_SERVICE,
-    DT_VERSION,
-    DT_CLIENT_IP,
-    DT_TARGET_IP,
-    DT_COUNT
-};
-#define DT_FOLDED DT_VERSION /* texts before this one are compared without case */
-
 /* One dependency. */
 struct dim {
     int64_t id;                              /* dep.id */
@@ -196,7 +167,8 @@ struct dim {
     int64_t reason_id;                       /* its reason (-1: none) */
     int64_t events, ntlmv1;                  /* its running totals */
     int64_t first_seen, last_seen, last_day; /* .. of every stored day */
-    uint32_t text[DT_COUNT];                 /* its texts: ids in the cache's pool */
+    uint32_t service;                        /* its service folded (an id in texts) */
+    uint32_t client_ip, target_ip;           /* its last addresses (ids in texts) */
 };
 
 /* A connection's copy of table dep, shared by the cursors reading it. */
@@ -205,10 +177,7 @@ struct dims {
     int64_t version, changes;   /* data_version and the connection's changes when read */
     struct dim *d;              /* the dependencies, in ascending id */
     size_t n, cap;              /* how many, and room for */
-    struct pool names;          /* their texts as spelt */
-    struct pool folded;         /* .. folded to lower case */
-    uint32_t *fold_of;          /* names id -> folded id */
-    uint32_t nfold;             /* room in fold_of */
+    struct pool texts;          /* the services and addresses */
     struct ns_range_row *range; /* the last range summed (NULL: none) */
     size_t nrange;              /* its rows */
     int64_t since, until;       /* its days */
@@ -218,67 +187,47 @@ static void dims_unref(struct dims *c)
 {
     if (c && --c->refs == 0) {
         free(c->d);
-        pool_free(&c->names);
-        pool_free(&c->folded);
-        free(c->fold_of);
+        pool_free(&c->texts);
         free(c->range);
         free(c);
     }
 }
 
-/* Folds the names from id first on into c->folded (fold_of). */
-static int fold_names(struct dims *c, uint32_t first)
-{
-    if (c->names.n > c->nfold) {
-        uint32_t ncap = c->names.ncap, *nf = realloc(c->fold_of, (size_t)ncap * sizeof(*nf));
-        if (!nf) {
-            return SQLITE_NOMEM;
-        }
-        c->fold_of = nf;
-        c->nfold = ncap;
-    }
-    for (uint32_t k = first; k < c->names.n; k++) {
-        const char *s = pool_str(&c->names, k);
-        size_t len = strlen(s);
-        char small[256], *f = len < sizeof(small) ? small : malloc(len + 1);
-        int rc;
-        if (!f) {
-            return SQLITE_NOMEM;
-        }
-        fold(s, len, f);
-        rc = pool_add(&c->folded, f, len, &c->fold_of[k]);
-        if (f != small) {
-            free(f);
-        }
-        if (rc != SQLITE_OK) {
-            return rc;
-        }
-    }
-    return SQLITE_OK;
-}
-
-/* Interns text column col of q (NULL as ''; a text with a NUL inside up to it) into p. */
-static int add_column(struct pool *p, sqlite3_stmt *q, int col, uint32_t *id)
+/* Interns text column col of q (NULL as ''; a text with a NUL inside up to it) into p,
+ * folded first when fold is set. */
+static int add_column(struct pool *p, sqlite3_stmt *q, int col, int folded, uint32_t *id)
 {
     const char *s = (const char *)sqlite3_column_text(q, col);
     size_t len = (size_t)sqlite3_column_bytes(q, col);
+    char small[256], *f;
+    int rc;
     if (!s) {
         s = "";
         len = 0;
     } else if (memchr(s, '\0', len)) {
         len = strlen(s);
     }
-    return pool_add(p, s, len, id);
+    if (!folded) {
+        return pool_add(p, s, len, id);
+    }
+    if (!(f = len < sizeof(small) ? small : malloc(len + 1))) {
+        return SQLITE_NOMEM;
+    }
+    fold(s, len, f);
+    rc = pool_add(p, f, len, id);
+    if (f != small) {
+        free(f);
+    }
+    return rc;
 }
 
 /* Appends the dependencies created since c was read (ids above its last) with what never
- * changes of them: keys, reason and names (sql/dep_group_names.sql), each name folded. */
+ * changes of them: keys, reason, service (sql/dep_group_keys.sql). */
 static int dims_add_new(struct dims *c, sqlite3 *db)
 {
     sqlite3_stmt *q = NULL;
-    uint32_t first = c->names.n;
     int rc, step = SQLITE_DONE;
-    rc = sqlite3_prepare_v2(db, ns_sql_text("dep_group_names.sql"), -1, &q, NULL);
+    rc = sqlite3_prepare_v2(db, ns_sql_text("dep_group_keys.sql"), -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, c->n ? c->d[c->n - 1].id : INT64_MIN);
     }
@@ -302,18 +251,16 @@ static int dims_add_new(struct dims *c, sqlite3 *db)
         m->tkey = sqlite3_column_int64(q, 3);
         m->pkey = sqlite3_column_int64(q, 4);
         m->reason_id = sqlite3_column_int64(q, 5);
-        for (int t = 0; t < DT_CLIENT_IP && rc == SQLITE_OK; t++) {
-            rc = add_column(&c->names, q, 6 + t, &m->text[t]);
+        if ((rc = add_column(&c->texts, q, 6, 1, &m->service)) == SQLITE_OK) {
+            m->client_ip = m->target_ip = m->service; /* read with the totals */
+            c->n++;
         }
-        /* the addresses are read with the totals */
-        m->text[DT_CLIENT_IP] = m->text[DT_TARGET_IP] = m->text[DT_CLIENT];
-        c->n += rc == SQLITE_OK;
     }
     if (rc == SQLITE_OK && step != SQLITE_DONE) {
         rc = sqlite3_errcode(db);
     }
     sqlite3_finalize(q);
-    return rc == SQLITE_OK ? fold_names(c, first) : rc;
+    return rc;
 }
 
 /* Reads again what changes of every dependency: its running totals and last addresses
@@ -321,7 +268,6 @@ static int dims_add_new(struct dims *c, sqlite3 *db)
 static int dims_read_totals(struct dims *c, sqlite3 *db)
 {
     sqlite3_stmt *q = NULL;
-    uint32_t first = c->names.n;
     size_t j = 0;
     int rc, step = SQLITE_DONE;
     rc = sqlite3_prepare_v2(db, ns_sql_text("dep_group_totals.sql"), -1, &q, NULL);
@@ -332,7 +278,7 @@ static int dims_read_totals(struct dims *c, sqlite3 *db)
             j++;
         }
         if (j == c->n || c->d[j].id != id) {
-            continue; /* not among the names read (none is: one transaction reads both) */
+            continue; /* not among the keys read (none is: one transaction reads both) */
         }
         m = &c->d[j];
         m->events = sqlite3_column_int64(q, 1);
@@ -340,15 +286,46 @@ static int dims_read_totals(struct dims *c, sqlite3 *db)
         m->first_seen = sqlite3_column_int64(q, 3);
         m->last_seen = sqlite3_column_int64(q, 4);
         m->last_day = sqlite3_column_int64(q, 5);
-        if ((rc = add_column(&c->names, q, 6, &m->text[DT_CLIENT_IP])) == SQLITE_OK) {
-            rc = add_column(&c->names, q, 7, &m->text[DT_TARGET_IP]);
+        if ((rc = add_column(&c->texts, q, 6, 0, &m->client_ip)) == SQLITE_OK) {
+            rc = add_column(&c->texts, q, 7, 0, &m->target_ip);
         }
     }
     if (rc == SQLITE_OK && step != SQLITE_DONE) {
         rc = sqlite3_errcode(db);
     }
     sqlite3_finalize(q);
-    return rc == SQLITE_OK ? fold_names(c, first) : rc;
+    return rc;
+}
+
+/* The ids of the dependencies the filters keep (sql/dep_group_filter.sql, bound to
+ * filter[0 .. 7], NULL for none), ascending, in *ids (the caller frees it) and *n. */
+static int filtered_ids(sqlite3 *db, sqlite3_value *const filter[8], int64_t **ids, size_t *n)
+{
+    sqlite3_stmt *q = NULL;
+    size_t cap = 0;
+    int rc, step = SQLITE_DONE;
+    *ids = NULL;
+    *n = 0;
+    rc = sqlite3_prepare_v2(db, ns_sql_text("dep_group_filter.sql"), -1, &q, NULL);
+    for (int f = 0; rc == SQLITE_OK && f < 8; f++) {
+        rc = filter[f] ? sqlite3_bind_value(q, f + 1, filter[f]) : sqlite3_bind_null(q, f + 1);
+    }
+    while (rc == SQLITE_OK && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap) {
+            int64_t *ni = realloc(*ids, (cap = cap ? cap * 2 : 1024) * sizeof(*ni));
+            if (!ni) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *ids = ni;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(q, 0);
+    }
+    if (rc == SQLITE_OK && step != SQLITE_DONE) {
+        rc = sqlite3_errcode(db);
+    }
+    sqlite3_finalize(q);
+    return rc;
 }
 
 /* ========================================================================================== */
@@ -370,25 +347,13 @@ static const char *const by_names[] = {"account",        "process", "client", "t
 
 /* One group. */
 struct group {
-    int64_t key, key2;                  /* its key (0: NULL, but for a reason), and the service's */
-    int64_t reason_id;                  /* its first dependency's reason */
-    uint32_t text[DT_COUNT];            /* the smallest names, the largest addresses (ids) */
+    int64_t key, key2;                  /* its key (0: NULL, but for a reason), the service */
+    int64_t dep;                        /* its dependency with the lowest id */
+    uint32_t client_ip, target_ip;      /* the largest addresses (ids in texts) */
     int64_t events, ntlmv1, deps;       /* summed, and its dependencies */
     int64_t active;                     /* .. active in the 7 days up to ref */
     int64_t accounts, clients, targets; /* distinct akey, ckey and tkey */
     int64_t first_seen, last_seen, last_day;
-};
-
-/* The filters, resolved against the pool: a folded id (or exact, for the version) each, or
- * NO_STR; none = 1 when a filter can match nothing. */
-struct filters {
-    int on[DT_FOLDED + 1]; /* client .. service, then version: filtered */
-    uint32_t id[DT_FOLDED + 1];
-    int reason_on; /* reason_id filtered: reason_int, or reason_real */
-    int reason_is_real;
-    int64_t reason_int;
-    double reason_real;
-    int none;
 };
 
 static uint64_t hash2(int64_t a, int64_t b)
@@ -422,27 +387,8 @@ static int seen_add(struct seen *s, uint64_t gc, int64_t key)
     return 1;
 }
 
-/* Whether a dependency passes the filters. */
-static int passes(const struct dims *c, const struct dim *d, const struct filters *f)
-{
-    for (int t = 0; t < DT_FOLDED; t++) {
-        if (f->on[t] && c->fold_of[d->text[t]] != f->id[t]) {
-            return 0;
-        }
-    }
-    if (f->on[DT_FOLDED] && d->text[DT_VERSION] != f->id[DT_FOLDED]) {
-        return 0;
-    }
-    if (f->reason_on) {
-        return f->reason_is_real ? (double)d->reason_id == f->reason_real
-                                 : d->reason_id == f->reason_int;
-    }
-    return 1;
-}
-
 /* A dependency's key under by. */
-static void key_of(const struct dims *c, const struct dim *d, enum group_by by, int64_t *k,
-                   int64_t *k2)
+static void key_of(const struct dim *d, enum group_by by, int64_t *k, int64_t *k2)
 {
     *k2 = 0;
     switch (by) {
@@ -460,7 +406,7 @@ static void key_of(const struct dims *c, const struct dim *d, enum group_by by, 
         break;
     case BY_TARGET_SERVICE:
         *k = d->tkey;
-        *k2 = (int64_t)c->fold_of[d->text[DT_SERVICE]];
+        *k2 = (int64_t)d->service;
         break;
     case BY_REASON:
         *k = d->reason_id;
@@ -522,22 +468,30 @@ static struct group *group_of(struct grouping *gr, const struct dim *d, int64_t 
     memset(g, 0, sizeof(*g));
     g->key = k;
     g->key2 = k2;
-    g->reason_id = d->reason_id;
-    memcpy(g->text, d->text, sizeof(g->text));
+    g->dep = d->id;
+    g->client_ip = d->client_ip;
+    g->target_ip = d->target_ip;
     g->first_seen = INT64_MAX;
     g->last_seen = g->last_day = INT64_MIN;
     gr->tab[m] = (uint32_t)++gr->n;
     return g;
 }
 
-/* Adds dependency d, with these counters over the range, to the grouping. */
+/* addr (an id in texts) when it is the larger, else max. */
+static uint32_t larger(const struct pool *texts, uint32_t max, uint32_t addr)
+{
+    return addr != max && strcmp(pool_str(texts, addr), pool_str(texts, max)) > 0 ? addr : max;
+}
+
+/* Adds dependency d, with these counters over the range, to the grouping (dependencies
+ * come in ascending id). */
 static int group_add(struct grouping *gr, struct seen *s, const struct dims *c, const struct dim *d,
                      enum group_by by, const struct ns_range_row *r, int ref_on, int64_t ref)
 {
     int64_t k, k2;
     struct group *g;
     uint64_t gi;
-    key_of(c, d, by, &k, &k2);
+    key_of(d, by, &k, &k2);
     if (!(g = group_of(gr, d, k, k2))) {
         return SQLITE_NOMEM;
     }
@@ -549,14 +503,8 @@ static int group_add(struct grouping *gr, struct seen *s, const struct dims *c, 
     g->first_seen = r->first_seen < g->first_seen ? r->first_seen : g->first_seen;
     g->last_seen = r->last_seen > g->last_seen ? r->last_seen : g->last_seen;
     g->last_day = r->last_day > g->last_day ? r->last_day : g->last_day;
-    for (int t = 0; t < DT_COUNT; t++) {
-        if (d->text[t] != g->text[t]) {
-            int cmp = strcmp(pool_str(&c->names, d->text[t]), pool_str(&c->names, g->text[t]));
-            if (t < DT_CLIENT_IP ? cmp < 0 : cmp > 0) {
-                g->text[t] = d->text[t];
-            }
-        }
-    }
+    g->client_ip = larger(&c->texts, g->client_ip, d->client_ip);
+    g->target_ip = larger(&c->texts, g->target_ip, d->target_ip);
     g->accounts += d->akey && seen_add(s, gi + 1, d->akey);
     g->clients += d->ckey && seen_add(s, gi + 2, d->ckey);
     g->targets += d->tkey && seen_add(s, gi + 3, d->tkey);
@@ -570,14 +518,7 @@ static int group_add(struct grouping *gr, struct seen *s, const struct dims *c, 
 /* Columns (sql/dep_group_columns.sql); the arguments follow from COL_BY. */
 enum {
     COL_KEY,
-    COL_CLIENT,
-    COL_ACCOUNT,
-    COL_DOMAIN,
-    COL_PROCESS,
-    COL_TARGET,
-    COL_SERVICE,
-    COL_REASON,
-    COL_VERSION,
+    COL_DEP,
     COL_CLIENT_IP,
     COL_TARGET_IP,
     COL_EVENTS,
@@ -595,15 +536,8 @@ enum {
     COL_UNTIL,
     COL_WHOLE,
     COL_REF,
-    COL_F_CLIENT, /* the filters, in enum dep_text order up to the version */
-    COL_F_ACCOUNT,
-    COL_F_DOMAIN,
-    COL_F_PROCESS,
-    COL_F_TARGET,
-    COL_F_SERVICE,
-    COL_F_REASON,
-    COL_F_VERSION,
-    COL_END
+    COL_FILTER, /* client, account, domain, process, target, service, reason_id, version */
+    COL_END = COL_FILTER + 8
 };
 #define NARGS (COL_END - COL_BY)
 _Static_assert(NARGS <= 30, "the arguments given fit in idxNum's bits");
@@ -716,8 +650,8 @@ static int group_close(sqlite3_vtab_cursor *cur)
 
 /* Sets *out to a reference (the caller's, dropped with dims_unref) to the connection's copy
  * of dep, brought up to date when the database changed: the dependencies created since are
- * added and every one's totals and addresses read again (names never change). A copy that a
- * cursor still reads is left to it, and a new one is read whole. */
+ * added and every one's totals and addresses read again (keys never change). A cursor's
+ * groups hold ids of dependencies and texts, which stay valid. */
 static int fresh_dims(struct group_vtab *v, struct dims **out)
 {
     int64_t version = ns_data_version(v->db), changes = sqlite3_total_changes64(v->db);
@@ -729,8 +663,7 @@ static int fresh_dims(struct group_vtab *v, struct dims **out)
         return SQLITE_OK;
     }
     v->dims = NULL;
-    if (!c || c->refs > 1) {
-        dims_unref(c);
+    if (!c) {
         if (!(c = calloc(1, sizeof(*c)))) {
             return SQLITE_NOMEM;
         }
@@ -753,150 +686,31 @@ static int fresh_dims(struct group_vtab *v, struct dims **out)
     return SQLITE_OK;
 }
 
-/* Resolves a text filter against the pool: folded, or exact for the version. */
-static void filter_text(const struct dims *c, struct filters *f, int t, sqlite3_value *val)
+/* Groups the dependencies of rows (n, ascending id; or every dependency with events over
+ * every day when rows is NULL) that the filters keep (when filtered: ids[0 .. nids),
+ * ascending) into the cursor. */
+static int group_rows(struct group_cursor *c, const struct ns_range_row *rows, size_t n,
+                      int filtered, const int64_t *ids, size_t nids, int ref_on, int64_t ref)
 {
-    const char *s = (const char *)sqlite3_value_text(val);
-    size_t n = s ? strlen(s) : 0;
-    char small[256], *buf;
-    f->on[t] = 1;
-    if (!s) {
-        f->none = 1; /* out of memory reading it: nothing matches rather than everything */
-        return;
-    }
-    if (t == DT_FOLDED) {
-        f->id[t] = pool_find(&c->names, s, n);
-    } else if ((buf = n < sizeof(small) ? small : malloc(n + 1))) {
-        fold(s, n, buf);
-        f->id[t] = pool_find(&c->folded, buf, n);
-        if (buf != small) {
-            free(buf);
-        }
-    } else {
-        f->id[t] = NO_STR;
-    }
-    f->none |= f->id[t] == NO_STR;
-}
-
-/* The reason filter: '' is the absent reason (-1); other values compare as SQL compares an
- * INTEGER column with a value of no affinity (numeric affinity first). */
-static void filter_reason(struct filters *f, sqlite3_value *val)
-{
-    const unsigned char *s = sqlite3_value_text(val);
-    f->reason_on = 1;
-    if (s && !*s) {
-        f->reason_int = -1;
-        return;
-    }
-    switch (sqlite3_value_numeric_type(val)) {
-    case SQLITE_INTEGER:
-        f->reason_int = sqlite3_value_int64(val);
-        break;
-    case SQLITE_FLOAT:
-        f->reason_is_real = 1;
-        f->reason_real = sqlite3_value_double(val);
-        break;
-    default:
-        f->none = 1;
-        break; /* a text is never equal to a number */
-    }
-}
-
-static int group_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
-                        sqlite3_value **argv)
-{
-    struct group_cursor *c = (struct group_cursor *)cur;
-    struct group_vtab *v = (struct group_vtab *)cur->pVtab;
-    sqlite3_value *arg[NARGS] = {0};
-    struct filters f;
+    const struct dims *d = c->dims;
     struct grouping gr;
     struct seen s = {0};
-    const struct ns_range_row *rows = NULL;
     struct ns_range_row whole_row;
-    struct dims *d = NULL;
-    size_t nrows = 0, j = 0;
-    int rc = SQLITE_OK, whole, ref_on, by = -1;
-    int64_t since = 0, until = 0, ref = 0;
-    const char *bytext;
-    (void)idxstr;
-    cursor_clear(c);
-    memset(&f, 0, sizeof(f));
+    size_t j = 0, f = 0, count = rows ? n : d->n;
+    int rc = SQLITE_OK;
     memset(&gr, 0, sizeof(gr));
-    for (int a = 0, k = 0; a < NARGS; a++) {
-        if (idx & (1 << a)) {
-            if (k >= argc) {
-                return SQLITE_ERROR;
-            }
-            arg[a] = argv[k++];
-        }
-    }
-    bytext = arg[0] ? (const char *)sqlite3_value_text(arg[0]) : NULL;
-    for (int b = 0; bytext && b <= BY_ALL; b++) {
-        if (!strcmp(bytext, by_names[b])) {
-            by = b;
-        }
-    }
-    if (by < 0) {
-        sqlite3_free(v->base.zErrMsg);
-        v->base.zErrMsg =
-            sqlite3_mprintf("ns_dep_group: no grouping named \"%s\"", bytext ? bytext : "");
-        return SQLITE_ERROR;
-    }
-    c->by = (enum group_by)by;
-    whole = arg[COL_WHOLE - COL_BY] && sqlite3_value_int64(arg[COL_WHOLE - COL_BY]) == 1;
-    if (!whole) {
-        sqlite3_value *a = arg[COL_SINCE - COL_BY], *b = arg[COL_UNTIL - COL_BY];
-        if (!a || !b || sqlite3_value_type(a) == SQLITE_NULL ||
-            sqlite3_value_type(b) == SQLITE_NULL) {
-            return SQLITE_OK; /* no range: no groups */
-        }
-        since = sqlite3_value_int64(a);
-        until = sqlite3_value_int64(b);
-    }
-    ref_on = arg[COL_REF - COL_BY] && sqlite3_value_type(arg[COL_REF - COL_BY]) != SQLITE_NULL;
-    ref = ref_on ? sqlite3_value_int64(arg[COL_REF - COL_BY]) : 0;
-    if ((rc = fresh_dims(v, &d)) != SQLITE_OK) {
-        return rc;
-    }
-    c->dims = d; /* the cursor's reference */
-    for (int t = 0; t <= DT_FOLDED; t++) {
-        sqlite3_value *val = arg[COL_F_CLIENT - COL_BY + t + (t == DT_FOLDED)];
-        if (val && sqlite3_value_type(val) != SQLITE_NULL) {
-            filter_text(d, &f, t, val);
-        }
-    }
-    if (arg[COL_F_REASON - COL_BY] &&
-        sqlite3_value_type(arg[COL_F_REASON - COL_BY]) != SQLITE_NULL) {
-        filter_reason(&f, arg[COL_F_REASON - COL_BY]);
-    }
-    if (f.none) {
-        return SQLITE_OK;
-    }
-    if (!whole) {
-        if (!d->range || d->since != since || d->until != until) {
-            free(d->range);
-            d->range = NULL;
-            if ((rc = ns_range_sums(v->db, since, until, &d->range, &d->nrange)) != SQLITE_OK) {
-                return rc;
-            }
-            d->since = since;
-            d->until = until;
-        }
-        rows = d->range;
-        nrows = d->nrange;
-    }
     s.cap = 1024;
-    while (s.cap < (whole ? d->n : nrows) * 6) {
+    while (s.cap < count * 6) {
         s.cap *= 2;
     }
     if (!(s.t = calloc(s.cap, sizeof(*s.t)))) {
         return SQLITE_NOMEM;
     }
-    /* the range's rows and the dependencies are both in ascending id: merged */
-    for (size_t k = 0; rc == SQLITE_OK && k < (whole ? d->n : nrows); k++) {
+    /* the range's rows, the dependencies and the filtered ids are all in ascending id */
+    for (size_t k = 0; rc == SQLITE_OK && k < count; k++) {
         const struct dim *m;
         const struct ns_range_row *r;
-        if (whole) {
+        if (!rows) {
             m = &d->d[k];
             if (m->events <= 0) {
                 continue;
@@ -918,9 +732,15 @@ static int group_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, i
             }
             m = &d->d[j];
         }
-        if (passes(d, m, &f)) {
-            rc = group_add(&gr, &s, d, m, c->by, r, ref_on, ref);
+        if (filtered) {
+            while (f < nids && ids[f] < m->id) {
+                f++;
+            }
+            if (f == nids || ids[f] != m->id) {
+                continue;
+            }
         }
+        rc = group_add(&gr, &s, d, m, c->by, r, ref_on, ref);
     }
     free(s.t);
     free(gr.tab);
@@ -931,6 +751,83 @@ static int group_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, i
     c->g = gr.g;
     c->n = gr.n;
     return SQLITE_OK;
+}
+
+/* Whether value v is given and not NULL. */
+static int given(sqlite3_value *v)
+{
+    return v && sqlite3_value_type(v) != SQLITE_NULL;
+}
+
+static int group_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
+                        sqlite3_value **argv)
+{
+    struct group_cursor *c = (struct group_cursor *)cur;
+    struct group_vtab *v = (struct group_vtab *)cur->pVtab;
+    sqlite3_value *arg[NARGS] = {0};
+    struct dims *d = NULL;
+    int64_t *ids = NULL;
+    size_t nids = 0;
+    int rc = SQLITE_OK, whole, filtered = 0, by = -1;
+    const char *bytext;
+    (void)idxstr;
+    cursor_clear(c);
+    for (int a = 0, k = 0; a < NARGS; a++) {
+        if (idx & (1 << a)) {
+            if (k >= argc) {
+                return SQLITE_ERROR;
+            }
+            arg[a] = argv[k++];
+        }
+    }
+    bytext = arg[0] ? (const char *)sqlite3_value_text(arg[0]) : NULL;
+    for (int b = 0; bytext && b <= BY_ALL; b++) {
+        if (!strcmp(bytext, by_names[b])) {
+            by = b;
+        }
+    }
+    if (by < 0) {
+        sqlite3_free(v->base.zErrMsg);
+        v->base.zErrMsg =
+            sqlite3_mprintf("ns_dep_group: no grouping named \"%s\"", bytext ? bytext : "");
+        return SQLITE_ERROR;
+    }
+    c->by = (enum group_by)by;
+    whole = given(arg[COL_WHOLE - COL_BY]) && sqlite3_value_int64(arg[COL_WHOLE - COL_BY]) == 1;
+    if (!whole && (!given(arg[COL_SINCE - COL_BY]) || !given(arg[COL_UNTIL - COL_BY]))) {
+        return SQLITE_OK; /* no range: no groups */
+    }
+    for (int f = 0; f < 8; f++) {
+        filtered |= given(arg[COL_FILTER - COL_BY + f]);
+    }
+    if ((rc = fresh_dims(v, &d)) != SQLITE_OK) {
+        return rc;
+    }
+    c->dims = d; /* the cursor's reference */
+    if (filtered &&
+        (rc = filtered_ids(v->db, &arg[COL_FILTER - COL_BY], &ids, &nids)) != SQLITE_OK) {
+        free(ids);
+        return rc;
+    }
+    if (!whole) {
+        int64_t since = sqlite3_value_int64(arg[COL_SINCE - COL_BY]);
+        int64_t until = sqlite3_value_int64(arg[COL_UNTIL - COL_BY]);
+        if (!d->range || d->since != since || d->until != until) {
+            free(d->range);
+            d->range = NULL;
+            if ((rc = ns_range_sums(v->db, since, until, &d->range, &d->nrange)) != SQLITE_OK) {
+                free(ids);
+                return rc;
+            }
+            d->since = since;
+            d->until = until;
+        }
+    }
+    rc = group_rows(c, whole ? NULL : d->range, whole ? 0 : d->nrange, filtered, ids, nids,
+                    given(arg[COL_REF - COL_BY]),
+                    given(arg[COL_REF - COL_BY]) ? sqlite3_value_int64(arg[COL_REF - COL_BY]) : 0);
+    free(ids);
+    return rc;
 }
 
 static int group_next(sqlite3_vtab_cursor *cur)
@@ -945,18 +842,11 @@ static int group_eof(sqlite3_vtab_cursor *cur)
     return c->at >= c->n;
 }
 
-static void result_text(sqlite3_context *ctx, const struct dims *d, uint32_t id)
-{
-    sqlite3_result_text(ctx, pool_str(&d->names, id), -1, SQLITE_TRANSIENT);
-}
-
 static int group_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
     const struct group_cursor *c = (const struct group_cursor *)cur;
     const struct group *g = &c->g[c->at];
-    const struct dims *d = c->dims;
-    static const enum dep_text texts[] = {DT_CLIENT,  DT_ACCOUNT, DT_DOMAIN,
-                                          DT_PROCESS, DT_TARGET,  DT_SERVICE};
+    const struct pool *texts = &c->dims->texts;
     switch (col) {
     case COL_KEY:
         if (c->by == BY_ALL || (c->by != BY_REASON && g->key == 0)) {
@@ -965,25 +855,14 @@ static int group_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
             sqlite3_result_int64(ctx, g->key);
         }
         break;
-    case COL_CLIENT:
-    case COL_ACCOUNT:
-    case COL_DOMAIN:
-    case COL_PROCESS:
-    case COL_TARGET:
-    case COL_SERVICE:
-        result_text(ctx, d, g->text[texts[col - COL_CLIENT]]);
-        break;
-    case COL_VERSION:
-        result_text(ctx, d, g->text[DT_VERSION]);
-        break;
-    case COL_REASON:
-        sqlite3_result_int64(ctx, g->reason_id);
+    case COL_DEP:
+        sqlite3_result_int64(ctx, g->dep);
         break;
     case COL_CLIENT_IP:
-        result_text(ctx, d, g->text[DT_CLIENT_IP]);
+        sqlite3_result_text(ctx, pool_str(texts, g->client_ip), -1, SQLITE_TRANSIENT);
         break;
     case COL_TARGET_IP:
-        result_text(ctx, d, g->text[DT_TARGET_IP]);
+        sqlite3_result_text(ctx, pool_str(texts, g->target_ip), -1, SQLITE_TRANSIENT);
         break;
     case COL_EVENTS:
         sqlite3_result_int64(ctx, g->events);
