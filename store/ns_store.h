@@ -12,8 +12,10 @@ struct ns_store; /* opaque: store/store.c */
 
 /* Schema version this build writes (PRAGMA user_version). */
 #define NS_SCHEMA_VERSION 13
-/* Events per transaction during ingest. */
-#define NS_STORE_BATCH 32768
+/* Events per transaction during ingest: a batch's rollups are written once per key, so a
+ * larger batch writes fewer rows per event (65,536 against 32,768: 5.9% fewer instructions
+ * for 219 k events); ingest's peak RSS stays under 64 MB with it (61 MB at 10 M events). */
+#define NS_STORE_BATCH 65536
 
 /*
  * Opens (creating if needed) and migrates the database at path. Returns NS_OK and sets *out,

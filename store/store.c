@@ -173,25 +173,40 @@ static uint64_t hash_str(uint64_t h, const char *s)
     return (h ^ 0x1f) * 1099511628211ull;
 }
 
+/* Doubles the index of t (or makes its first). */
 static int agg_grow(struct agg_table *t)
 {
-    size_t ncap = t->cap ? t->cap * 2 : 1024;
-    struct agg *ns = calloc(ncap, sizeof(*ns));
+    size_t ncap = t->cap ? t->cap * 2 : 2048;
+    uint64_t *ns = calloc(ncap, sizeof(*ns));
     if (!ns) {
         return NS_ENOMEM;
     }
-    for (size_t k = 0; k < t->cap; k++) {
-        if (t->slots[k].hash) {
-            size_t m = t->slots[k].hash & (ncap - 1);
-            while (ns[m].hash) {
-                m = (m + 1) & (ncap - 1);
-            }
-            ns[m] = t->slots[k];
+    for (size_t k = 0; k < t->used; k++) {
+        size_t m = t->rows[k].hash & (ncap - 1);
+        while (ns[m]) {
+            m = (m + 1) & (ncap - 1);
         }
+        ns[m] = (t->rows[k].hash & ~(uint64_t)UINT32_MAX) | (uint64_t)(k + 1);
     }
     free(t->slots);
     t->slots = ns;
     t->cap = ncap;
+    return NS_OK;
+}
+
+/* Makes room in t for one more row: half as many again each time. */
+static int agg_room(struct agg_table *t)
+{
+    size_t nroom = t->room ? t->room + t->room / 2 : 1024;
+    struct agg *nr;
+    if (t->used < t->room) {
+        return NS_OK;
+    }
+    if (nroom >= UINT32_MAX || !(nr = realloc(t->rows, nroom * sizeof(*nr)))) {
+        return NS_ENOMEM;
+    }
+    t->rows = nr;
+    t->room = nroom;
     return NS_OK;
 }
 
@@ -222,35 +237,42 @@ static uint64_t agg_hash(const struct agg *key, int nkeys)
 }
 
 /* Finds or inserts the row for key, whose agg_hash is h; copies the key text into arena on
- * insert. */
+ * insert. The row stays where it is until the next insert into t. */
 static struct agg *agg_find(struct agg_table *t, const struct agg *key, uint64_t h,
                             struct ns_arena *arena)
 {
+    const uint64_t tag = h & ~(uint64_t)UINT32_MAX;
+    struct agg *row;
     size_t m;
-    if ((t->used + 1) * 4 > t->cap * 3 && agg_grow(t) != NS_OK) {
+    if ((t->used + 1) * 2 > t->cap && agg_grow(t) != NS_OK) {
         return NULL;
     }
     m = h & (t->cap - 1);
-    while (t->slots[m].hash) {
-        if (t->slots[m].hash == h && agg_same(&t->slots[m], key, t->nkeys)) {
-            return &t->slots[m];
+    for (; t->slots[m]; m = (m + 1) & (t->cap - 1)) {
+        if ((t->slots[m] & ~(uint64_t)UINT32_MAX) == tag) {
+            row = &t->rows[(t->slots[m] & UINT32_MAX) - 1];
+            if (row->hash == h && agg_same(row, key, t->nkeys)) {
+                return row;
+            }
         }
-        m = (m + 1) & (t->cap - 1);
     }
-    t->slots[m] = *key;
-    t->slots[m].hash = h;
+    if (agg_room(t) != NS_OK) {
+        return NULL;
+    }
+    row = &t->rows[t->used];
+    *row = *key;
+    row->hash = h;
     for (int k = 0; k < t->nparts; k++) {
-        if (!(t->slots[m].part[k] = ns_arena_strdup(arena, key->part[k]))) {
-            t->slots[m].hash = 0;
+        if (!(row->part[k] = ns_arena_strdup(arena, key->part[k]))) {
             return NULL;
         }
     }
-    t->slots[m].events = 0;
-    t->slots[m].ntlmv1 = t->slots[m].warnings = t->slots[m].blocked = 0;
-    t->slots[m].first_seen = INT64_MAX;
-    t->slots[m].last_seen = INT64_MIN;
-    t->used++;
-    return &t->slots[m];
+    row->events = 0;
+    row->ntlmv1 = row->warnings = row->blocked = 0;
+    row->first_seen = INT64_MAX;
+    row->last_seen = INT64_MIN;
+    t->slots[m] = tag | (uint64_t)++t->used;
+    return row;
 }
 
 static void agg_clear(struct agg_table *t)
@@ -259,6 +281,15 @@ static void agg_clear(struct agg_table *t)
         memset(t->slots, 0, t->cap * sizeof(*t->slots));
     }
     t->used = 0;
+}
+
+static void agg_free(struct agg_table *t)
+{
+    free(t->slots);
+    free(t->rows);
+    t->slots = NULL;
+    t->rows = NULL;
+    t->cap = t->room = t->used = 0;
 }
 
 /* The dependency id cache forgets everything past this many dependencies (then refills). */
@@ -703,9 +734,9 @@ int ns_store_close(struct ns_store *st)
         rc = NS_EDB;
     }
     free(st->dep_ids.slots);
-    free(st->deps.slots);
-    free(st->hosts.slots);
-    free(st->excs.slots);
+    agg_free(&st->deps);
+    agg_free(&st->hosts);
+    agg_free(&st->excs);
     ns_arena_free(&st->keys);
     ns_intern_free(&st->strs);
     ns_buf_free(&st->packed);
@@ -1771,9 +1802,9 @@ static struct agg **agg_rows(const struct agg_table *t, size_t *n)
     if (!order) {
         return NULL;
     }
-    for (size_t k = 0; k < t->cap; k++) {
-        if (t->slots[k].hash && t->slots[k].events) { /* (a dependency's: else only duplicates) */
-            order[(*n)++] = &t->slots[k];
+    for (size_t k = 0; k < t->used; k++) {
+        if (t->rows[k].events) { /* (a dependency's: else only duplicates) */
+            order[(*n)++] = &t->rows[k];
         }
     }
     return order;

@@ -46,11 +46,16 @@ struct ns_intern {
 
 /* One aggregated rollup row; see store.c. */
 struct agg;
-/* An open-addressing table of rollup rows. */
+/* A batch's rollup rows, kept dense in insertion order, and an open-addressing index of them
+ * (a row's index + 1 in the low 32 bits of a slot, the top of its hash in the high ones): a
+ * slot costs 8 bytes where a row costs 128, so the rows take what is used and the index the
+ * room to spare. */
 struct agg_table {
-    struct agg *slots; /* capacity entries */
+    struct agg *rows;  /* the rows */
+    size_t room;       /* rows allocated */
+    size_t used;       /* rows in use */
+    uint64_t *slots;   /* the index: cap entries, 0 = empty */
     size_t cap;        /* power of two */
-    size_t used;       /* entries in use */
     int nkeys;         /* leading parts that form the key */
     int nparts;        /* parts stored */
 };
