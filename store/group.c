@@ -194,13 +194,16 @@ static void dims_unref(struct dims *c)
 }
 
 /* Interns text column col of q (NULL as ''; a text with a NUL inside up to it) into p,
- * folded first when fold is set. */
+ * folded to lower case first when folded is set. */
 static int add_column(struct pool *p, sqlite3_stmt *q, int col, int folded, uint32_t *id)
 {
     const char *s = (const char *)sqlite3_column_text(q, col);
     size_t len = (size_t)sqlite3_column_bytes(q, col);
     char small[256], *f;
     int rc;
+    if (!s && sqlite3_column_type(q, col) != SQLITE_NULL) {
+        return SQLITE_NOMEM; /* the text could not be made */
+    }
     if (!s) {
         s = "";
         len = 0;
