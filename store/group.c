@@ -178,9 +178,6 @@ struct dims {
     struct dim *d;              /* the dependencies, in ascending id */
     size_t n, cap;              /* how many, and room for */
     struct pool texts;          /* the services and addresses */
-    struct ns_range_row *range; /* the last range summed (NULL: none) */
-    size_t nrange;              /* its rows */
-    int64_t since, until;       /* its days */
 };
 
 static void dims_unref(struct dims *c)
@@ -188,7 +185,6 @@ static void dims_unref(struct dims *c)
     if (c && --c->refs == 0) {
         free(c->d);
         pool_free(&c->texts);
-        free(c->range);
         free(c);
     }
 }
@@ -546,9 +542,10 @@ enum {
 _Static_assert(NARGS <= 30, "the arguments given fit in idxNum's bits");
 
 struct group_vtab {
-    sqlite3_vtab base; /* first: SQLite's part */
-    sqlite3 *db;       /* the connection */
-    struct dims *dims; /* its copy of dep, or NULL */
+    sqlite3_vtab base;            /* first: SQLite's part */
+    sqlite3 *db;                  /* the connection */
+    struct dims *dims;            /* its copy of dep, or NULL */
+    struct ns_range_cache *range; /* its last range summed (shared with ns_dep_range) */
 };
 
 struct group_cursor {
@@ -564,7 +561,6 @@ static int group_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
 {
     struct group_vtab *v;
     int rc;
-    (void)aux;
     (void)argc;
     (void)argv;
     (void)err;
@@ -576,6 +572,7 @@ static int group_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
     }
     memset(v, 0, sizeof(*v));
     v->db = db;
+    v->range = aux;
     sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
     *out = &v->base;
     return SQLITE_OK;
@@ -674,8 +671,6 @@ static int fresh_dims(struct group_vtab *v, struct dims **out)
     }
     c->version = version;
     c->changes = changes;
-    free(c->range); /* the sums of the data before */
-    c->range = NULL;
     if ((rc = dims_add_new(c, v->db)) != SQLITE_OK ||
         (rc = dims_read_totals(c, v->db)) != SQLITE_OK) {
         dims_unref(c);
@@ -812,21 +807,13 @@ static int group_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, i
         free(ids);
         return rc;
     }
-    if (!whole) {
-        int64_t since = sqlite3_value_int64(arg[COL_SINCE - COL_BY]);
-        int64_t until = sqlite3_value_int64(arg[COL_UNTIL - COL_BY]);
-        if (!d->range || d->since != since || d->until != until) {
-            free(d->range);
-            d->range = NULL;
-            if ((rc = ns_range_sums(v->db, since, until, &d->range, &d->nrange)) != SQLITE_OK) {
-                free(ids);
-                return rc;
-            }
-            d->since = since;
-            d->until = until;
-        }
+    if (!whole &&
+        (rc = ns_range_cached(v->db, v->range, sqlite3_value_int64(arg[COL_SINCE - COL_BY]),
+                              sqlite3_value_int64(arg[COL_UNTIL - COL_BY]))) != SQLITE_OK) {
+        free(ids);
+        return rc;
     }
-    rc = group_rows(c, whole ? NULL : d->range, whole ? 0 : d->nrange, filtered, ids, nids,
+    rc = group_rows(c, whole ? NULL : v->range->rows, whole ? 0 : v->range->n, filtered, ids, nids,
                     given(arg[COL_REF - COL_BY]),
                     given(arg[COL_REF - COL_BY]) ? sqlite3_value_int64(arg[COL_REF - COL_BY]) : 0);
     free(ids);
@@ -924,8 +911,8 @@ static const sqlite3_module group_module = {
     .xRowid = group_rowid,
 };
 
-int ns_group_register(sqlite3 *db)
+int ns_group_register(sqlite3 *db, struct ns_range_cache *cache)
 {
-    return sqlite3_create_module(db, "ns_dep_group", &group_module, NULL) == SQLITE_OK ? NS_OK
-                                                                                       : NS_EDB;
+    return sqlite3_create_module(db, "ns_dep_group", &group_module, cache) == SQLITE_OK ? NS_OK
+                                                                                        : NS_EDB;
 }

@@ -29,12 +29,9 @@
 enum { COL_DEP, COL_EVENTS, COL_NTLMV1, COL_FIRST, COL_LAST, COL_LAST_DAY, COL_SINCE, COL_UNTIL };
 
 struct range_vtab {
-    sqlite3_vtab base;        /* first: SQLite's part */
-    sqlite3 *db;              /* the connection, for the scan */
-    struct ns_range_row *cached; /* the last answer (a view reads its range more than once) */
-    size_t ncached;           /* its rows */
-    int64_t since, until;     /* its arguments */
-    int64_t version, changes; /* the database's data_version and this connection's changes */
+    sqlite3_vtab base;            /* first: SQLite's part */
+    sqlite3 *db;                  /* the connection, for the scan */
+    struct ns_range_cache *cache; /* the connection's last range summed */
 };
 
 struct range_cursor {
@@ -49,7 +46,6 @@ static int range_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
 {
     struct range_vtab *v;
     int rc;
-    (void)aux;
     (void)argc;
     (void)argv;
     (void)err;
@@ -62,6 +58,7 @@ static int range_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
     }
     memset(v, 0, sizeof(*v));
     v->db = db;
+    v->cache = aux;
     sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
     *out = &v->base;
     return SQLITE_OK;
@@ -69,7 +66,6 @@ static int range_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
 
 static int range_disconnect(sqlite3_vtab *vt)
 {
-    free(((struct range_vtab *)vt)->cached);
     sqlite3_free(vt);
     return SQLITE_OK;
 }
@@ -527,12 +523,39 @@ int ns_range_sums(sqlite3 *db, int64_t since, int64_t until, struct ns_range_row
     return SQLITE_OK;
 }
 
+void ns_range_cache_clear(struct ns_range_cache *c)
+{
+    free(c->rows);
+    c->rows = NULL;
+    c->n = 0;
+    c->valid = 0;
+}
+
+int ns_range_cached(sqlite3 *db, struct ns_range_cache *c, int64_t since, int64_t until)
+{
+    int64_t version = ns_data_version(db), changes = sqlite3_total_changes64(db);
+    int rc;
+    if (c->valid && version >= 0 && since == c->since && until == c->until &&
+        version == c->version && changes == c->changes) {
+        return SQLITE_OK;
+    }
+    ns_range_cache_clear(c);
+    if ((rc = ns_range_sums(db, since, until, &c->rows, &c->n)) != SQLITE_OK) {
+        return rc;
+    }
+    c->since = since;
+    c->until = until;
+    c->version = version;
+    c->changes = changes;
+    c->valid = version >= 0; /* (a version not known is never trusted again) */
+    return SQLITE_OK;
+}
+
 static int range_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
                         sqlite3_value **argv)
 {
     struct range_cursor *c = (struct range_cursor *)cur;
     struct range_vtab *v = (struct range_vtab *)cur->pVtab;
-    int64_t since, until, version, changes;
     int rc;
     (void)idx;
     (void)idxstr;
@@ -545,30 +568,15 @@ static int range_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, i
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
         return SQLITE_OK; /* no range: no rows */
     }
-    since = sqlite3_value_int64(argv[0]);
-    until = sqlite3_value_int64(argv[1]);
-    version = ns_data_version(v->db);
-    changes = sqlite3_total_changes64(v->db);
-    if (v->cached && version >= 0 && since == v->since && until == v->until &&
-        version == v->version && changes == v->changes) {
-        if (!(c->rows = copy_rows(v->cached, v->ncached))) {
-            return SQLITE_NOMEM;
-        }
-        c->n = v->ncached;
-        return SQLITE_OK;
-    }
-    free(v->cached);
-    v->cached = NULL;
-    v->since = since;
-    v->until = until;
-    v->version = version;
-    v->changes = changes;
-    if ((rc = ns_range_sums(v->db, since, until, &c->rows, &c->n)) != SQLITE_OK) {
+    rc = ns_range_cached(v->db, v->cache, sqlite3_value_int64(argv[0]),
+                         sqlite3_value_int64(argv[1]));
+    if (rc != SQLITE_OK) {
         return rc;
     }
-    if (v->version >= 0 && (v->cached = copy_rows(c->rows, c->n))) { /* kept for the next read */
-        v->ncached = c->n;
+    if (!(c->rows = copy_rows(v->cache->rows, v->cache->n))) {
+        return SQLITE_NOMEM;
     }
+    c->n = v->cache->n;
     return SQLITE_OK;
 }
 
@@ -617,8 +625,8 @@ static const sqlite3_module range_module = {
     .xRowid = range_rowid,
 };
 
-int ns_range_register(sqlite3 *db)
+int ns_range_register(sqlite3 *db, struct ns_range_cache *cache)
 {
-    return sqlite3_create_module(db, "ns_dep_range", &range_module, NULL) == SQLITE_OK ? NS_OK
-                                                                                       : NS_EDB;
+    return sqlite3_create_module(db, "ns_dep_range", &range_module, cache) == SQLITE_OK ? NS_OK
+                                                                                        : NS_EDB;
 }

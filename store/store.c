@@ -646,8 +646,8 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         return NS_EDB;
     }
     sqlite3_busy_timeout(st->db, 10000);
-    if (ns_pack_register(st->db) != NS_OK || ns_range_register(st->db) != NS_OK ||
-        ns_group_register(st->db) != NS_OK || ns_rows_register(st->db) != NS_OK) {
+    if (ns_pack_register(st->db) != NS_OK || ns_range_register(st->db, &st->range) != NS_OK ||
+        ns_group_register(st->db, &st->range) != NS_OK || ns_rows_register(st->db) != NS_OK) {
         rc = ns_store_fail(st, "registering ns_field, ns_dep_range and ns_rows");
     } else if (readonly) {
         int v = 0;
@@ -734,6 +734,7 @@ int ns_store_close(struct ns_store *st)
         rc = NS_EDB;
     }
     free(st->dep_ids.slots);
+    ns_range_cache_clear(&st->range); /* (the connection, which read it, is closed) */
     agg_free(&st->deps);
     agg_free(&st->hosts);
     agg_free(&st->excs);

@@ -69,6 +69,22 @@ struct dep_cache {
     size_t used;            /* entries in use */
 };
 
+/* One dependency's counters summed over a range of days. */
+struct ns_range_row {
+    int64_t dep;                             /* dep.id (0: an empty slot while summing) */
+    int64_t events, ntlmv1;                  /* events and NTLMv1 events */
+    int64_t first_seen, last_seen, last_day; /* first and last times (us), last day */
+};
+/* A connection's last range of days summed, shared by ns_dep_range and ns_dep_group (a view
+ * reads its range more than once: its rows and their count). */
+struct ns_range_cache {
+    struct ns_range_row *rows; /* the sums, in ascending dependency id */
+    size_t n;                  /* their rows */
+    int64_t since, until;      /* the days summed */
+    int64_t version, changes;  /* data_version and the connection's changes then */
+    int valid;                 /* rows are those of since .. until now */
+};
+
 struct ns_store {
     sqlite3 *db;                         /* the connection */
     sqlite3_stmt *insert_event;          /* sql/event_insert.sql */
@@ -101,6 +117,7 @@ struct ns_store {
     struct dep_cache dep_ids;            /* dependency ids by key */
     int new_deps;                        /* dependencies created in a row by upsert_dep */
     int64_t seen_version;                /* data_version when the cache was last valid */
+    struct ns_range_cache range;         /* the connection's last range summed (range.c) */
     struct agg_table deps;               /* dependency rollups of the batch, by id and day */
     struct agg_table hosts;              /* host rollups of the batch */
     struct agg_table excs;               /* exception-list rollups of the batch */
@@ -156,20 +173,22 @@ int ns_ckpt_attach(struct ns_store *st, int start, int gap, int limit);
 /* Stops the thread (the writer's close then checkpoints what is left, as before). */
 void ns_ckpt_detach(struct ns_store *st);
 
-/* range.c: registers the table-valued function ns_dep_range(since, until) on a connection. */
-int ns_range_register(sqlite3 *db);
-/* One dependency's counters summed over a range of days. */
-struct ns_range_row {
-    int64_t dep;                             /* dep.id (0: an empty slot while summing) */
-    int64_t events, ntlmv1;                  /* events and NTLMv1 events */
-    int64_t first_seen, last_seen, last_day; /* first and last times (us), last day */
-};
+/* range.c: sets c->rows and c->n to the sums of the days since .. until, summed again unless
+ * c holds them and the database has not changed since. They stay until the next call.
+ * Returns SQLITE_OK or an SQLite error (c then holds nothing). */
+int ns_range_cached(sqlite3 *db, struct ns_range_cache *c, int64_t since, int64_t until);
+/* range.c: frees what c holds (not c). */
+void ns_range_cache_clear(struct ns_range_cache *c);
+/* range.c: registers the table-valued function ns_dep_range(since, until) on a connection,
+ * reading through cache (the connection's, which outlives it). */
+int ns_range_register(sqlite3 *db, struct ns_range_cache *cache);
 /* range.c: each dependency's counters summed over the days since .. until (their packs, else
  * their rows of dep_daily), in ascending dependency id. Returns SQLITE_OK and sets *rows
  * (the caller frees it with free(); not NULL even when *n is 0) and *n, or an SQLite error. */
 int ns_range_sums(sqlite3 *db, int64_t since, int64_t until, struct ns_range_row **rows, size_t *n);
-/* group.c: registers the table-valued function ns_dep_group(...) on a connection. */
-int ns_group_register(sqlite3 *db);
+/* group.c: registers the table-valued function ns_dep_group(...) on a connection, reading
+ * ranges through cache (as ns_range_register). */
+int ns_group_register(sqlite3 *db, struct ns_range_cache *cache);
 /* range.c: the database's data_version (moves when another connection commits), or -1. */
 int64_t ns_data_version(sqlite3 *db);
 /* A commit's addition to one dependency on one day, for the day packs. */
