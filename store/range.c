@@ -233,7 +233,8 @@ static int put_part(struct ns_store *st, int64_t day, int64_t part, int64_t n)
  * (or without rows) keeps none. */
 static int pack_whole(struct ns_store *st, int64_t day)
 {
-    sqlite3_stmt *q = ns_store_stmt(st, NS_STMT_DAY_ROWS), *drop = ns_store_stmt(st, NS_STMT_PACK_DROP);
+    sqlite3_stmt *q = ns_store_stmt(st, NS_STMT_DAY_ROWS),
+                 *drop = ns_store_stmt(st, NS_STMT_PACK_DROP);
     int64_t n = 0, prev = 0;
     int rc = NS_OK, step;
     if (!q || !drop) {
