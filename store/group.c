@@ -14,7 +14,8 @@
  * 'target' (tkey), 'target_service' (tkey and the service folded), 'reason' (reason_id) or
  * 'all' (one group). A key that is NULL (an absent name) is a group of its own, as in SQL's
  * GROUP BY. whole = 1 reads the dependencies' running totals (the range holds every stored
- * day: sql/range_whole.sql), else their days since .. until are summed (ns_range_sums).
+ * day: sql/range_whole.sql), else their days since .. until are summed (ns_range_cached,
+ * whose sums ns_dep_range reads too).
  * ref (a day, or NULL) counts the dependencies active in the 7 days up to it. The filters
  * (NULL: none) are SQL's, sql/dep_group_filter.sql, as sql/dep_range_x.sql has them.
  *
