@@ -8,7 +8,7 @@
 -- value). Unset parameters are NULL. _total (all rows before :limit and :offset) is read by
 -- the store and never shown; it is counted by a second pass over d (no sort) rather than a
 -- window over the sorted rows.
--- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (r, x).
+-- Continues sql/dep_range_part.sql or sql/dep_range_whole.sql (x).
 ,
 d AS NOT MATERIALIZED (
     SELECT NULLIF(client, '') AS client,
