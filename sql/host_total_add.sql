@@ -1,5 +1,6 @@
 -- Adds a batch's aggregates to the reporting hosts' running totals, one row per (computer,
--- role): c1 computer, c2 role, c3 events, c4 first and c5 last seen (store/rows.c; c0 unused).
+-- role): c1 computer (str.id), c2 role, c3 events, c4 first and c5 last seen (store/rows.c;
+-- c0 unused).
 INSERT INTO host_total (computer, role, events, first_seen, last_seen)
 SELECT c1, c2, c3, c4, c5 FROM ns_rows(?1) WHERE true
 ON CONFLICT (computer, role)

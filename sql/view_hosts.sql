@@ -22,14 +22,16 @@ h AS (
                   AND CASE WHEN (SELECT yes FROM whole) = 0 THEN :until ELSE :since - 1 END
 ),
 v AS (
-    SELECT computer,
-           group_concat(DISTINCT role) AS roles,
-           SUM(events) AS events,
-           MIN(first_seen) AS first_seen,
-           MAX(last_seen) AS last_seen
+    -- (the computer is its name's str.id: sql/migrate_014_rollup_ids.sql)
+    SELECT c.s AS computer,
+           group_concat(DISTINCT h.role) AS roles,
+           SUM(h.events) AS events,
+           MIN(h.first_seen) AS first_seen,
+           MAX(h.last_seen) AS last_seen
     FROM h
-    WHERE (:computer IS NULL OR computer = :computer COLLATE NOCASE)
-    GROUP BY computer
+    JOIN str AS c ON c.id = h.computer
+    WHERE (:computer IS NULL OR c.s = :computer COLLATE NOCASE)
+    GROUP BY h.computer
 )
 SELECT *, COUNT(*) OVER () AS _total
 FROM v

@@ -4,19 +4,32 @@
 -- them) and "Add server exceptions in this domain" (the servers the domain controllers still
 -- see NTLM for), with the evidence.
 -- Parameters: :since, :until (day numbers, inclusive), :limit, :offset, :q, :sort, :desc.
-WITH v AS (
-    SELECT name AS server,
+WITH k AS MATERIALIZED (
+    SELECT id FROM str WHERE s = :kind
+),
+v AS (
+    -- grouped on the folded name's id (sql/migrate_014_rollup_ids.sql)
+    SELECT name,
            SUM(events) AS events,
-           COUNT(DISTINCT NULLIF(client, '')) AS clients,
-           COUNT(DISTINCT NULLIF(lower(account) || char(31) || lower(domain), char(31))) AS accounts,
+           COUNT(DISTINCT NULLIF(client, 0)) AS clients,
+           COUNT(DISTINCT NULLIF(account, 0)) AS accounts,
            MIN(first_seen) AS first_seen,
            MAX(last_seen) AS last_seen
     FROM exc_daily
-    WHERE kind = :kind AND day BETWEEN :since AND :until
+    WHERE kind = (SELECT id FROM k) AND day BETWEEN :since AND :until
     GROUP BY name
+),
+n AS (
+    -- shown as written in its first event: the spelling of its earliest row
+    SELECT (SELECT s.s FROM exc_daily AS x JOIN str AS s ON s.id = x.spelled
+            WHERE x.day = v.first_seen / 86400000000 AND x.kind = (SELECT id FROM k)
+                  AND x.name = v.name
+            ORDER BY x.first_seen LIMIT 1) COLLATE NOCASE AS server,
+           v.events, v.clients, v.accounts, v.first_seen, v.last_seen
+    FROM v
 )
 SELECT *, COUNT(*) OVER () AS _total
-FROM v
+FROM n
 WHERE (:q IS NULL OR server LIKE :q ESCAPE '\')
 ORDER BY
          CASE WHEN :sort = 'server' AND :desc = 0 THEN server END ASC,

@@ -9,8 +9,9 @@ WITH h AS (
     WHERE day BETWEEN :since - 7 AND :until
     GROUP BY computer
 )
-SELECT computer, roles, last_seen
+SELECT c.s AS computer, h.roles, h.last_seen
 FROM h
-WHERE last_day < :since
-ORDER BY last_seen DESC, computer
+JOIN str AS c ON c.id = h.computer
+WHERE h.last_day < :since
+ORDER BY h.last_seen DESC, c.s
 LIMIT :limit;

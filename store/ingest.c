@@ -72,7 +72,7 @@ static int store_one(struct ns_ingest *in, const struct ns_event *ev)
 /* Appends ev and its digest to the chunk: its size counted first, then written in place. */
 static int put_event(struct ns_buf *b, const struct ns_event *ev)
 {
-    size_t need = 1 + 4 * sizeof(uint64_t), len[NS_F_COUNT], at = 0;
+    size_t need = 1 + 2 * sizeof(uint64_t), len[NS_F_COUNT], at = 0;
     struct ns_digest d;
     char *p;
     for (int f = 0; f < NS_F_COUNT; f++) {
@@ -112,9 +112,7 @@ static int put_event(struct ns_buf *b, const struct ns_event *ev)
     p[at++] = (char)PIPE_END;
     memcpy(p + at, &d.dep_h1, sizeof(uint64_t));
     memcpy(p + at + 8, &d.dep_h2, sizeof(uint64_t));
-    memcpy(p + at + 16, &d.exc, sizeof(uint64_t));
-    memcpy(p + at + 24, &d.host, sizeof(uint64_t));
-    at += 4 * sizeof(uint64_t);
+    at += 2 * sizeof(uint64_t);
     ns_buf_commit(b, at);
     return NS_OK;
 }
@@ -149,9 +147,7 @@ static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev,
     at++;
     memcpy(&d->dep_h1, p + at, sizeof(uint64_t));
     memcpy(&d->dep_h2, p + at + 8, sizeof(uint64_t));
-    memcpy(&d->exc, p + at + 16, sizeof(uint64_t));
-    memcpy(&d->host, p + at + 24, sizeof(uint64_t));
-    *pos = at + 4 * sizeof(uint64_t);
+    *pos = at + 2 * sizeof(uint64_t);
 }
 
 /* The events serialized in a buffer, as a source for the store. */

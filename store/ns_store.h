@@ -11,7 +11,7 @@
 struct ns_store; /* opaque: store/store.c */
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define NS_SCHEMA_VERSION 13
+#define NS_SCHEMA_VERSION 14
 /* Events per transaction during ingest: a batch's rollups are written once per key, so a
  * larger batch writes fewer rows per event (65,536 against 32,768: 5.9% fewer instructions
  * for 219 k events); ingest's peak RSS stays under 64 MB with it (61 MB at 10 M events). */
@@ -38,11 +38,10 @@ const char *ns_store_errmsg(const struct ns_store *st);
  */
 int ns_store_add(struct ns_store *st, const struct ns_event *ev, int *duplicate);
 /* What storing an event computes from the event alone, so that another thread (the
- * parser's) can compute it beforehand: the hashes of its dependency's key, of its
- * exception-list and host rollup keys (exc 0: no such row), and the string hash of each text
- * field the store interns (str[f]; 0 for the others). */
+ * parser's) can compute it beforehand: the hashes of its dependency's key, and the string
+ * hash of each text field the store interns (str[f]; 0 for the others). */
 struct ns_digest {
-    uint64_t dep_h1, dep_h2, exc, host;
+    uint64_t dep_h1, dep_h2;
     uint64_t str[NS_F_COUNT];
 };
 /* Computes ev's digest; safe on any thread. */

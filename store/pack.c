@@ -82,6 +82,15 @@ struct intern_slot {
     const char *s; /* in the table's arena */
 };
 
+/* A folded form: the str.id of texts a (and b) folded, by their own str.id. */
+struct fold_slot {
+    int64_t a, b; /* a = 0: empty */
+    int64_t id;
+};
+
+/* The folded forms cache forgets everything past this many (then refills). */
+#define FOLD_MAX (1u << 16)
+
 uint64_t ns_intern_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
@@ -98,6 +107,10 @@ void ns_intern_clear(struct ns_intern *t)
     }
     t->used = 0;
     ns_arena_reset(&t->text);
+    if (t->folds) {
+        memset(t->folds, 0, t->fold_cap * sizeof(*t->folds));
+    }
+    t->fold_used = 0;
 }
 
 void ns_intern_free(struct ns_intern *t)
@@ -106,6 +119,9 @@ void ns_intern_free(struct ns_intern *t)
     t->slots = NULL;
     t->cap = t->used = 0;
     ns_arena_free(&t->text);
+    free(t->folds);
+    t->folds = NULL;
+    t->fold_cap = t->fold_used = 0;
 }
 
 static int intern_grow(struct ns_intern *t)
@@ -201,6 +217,98 @@ int ns_intern_hashed(struct ns_store *st, const char *s, uint64_t h, int64_t *id
     return NS_OK;
 }
 
+static size_t fold_at(size_t cap, int64_t a, int64_t b)
+{
+    uint64_t h = ((uint64_t)a * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)b * 0xc2b2ae3d27d4eb4full);
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* Writes s folded to lower case (ASCII only, as SQL's lower() and NOCASE) at p. */
+static char *fold_copy(char *p, const char *s)
+{
+    for (; *s; s++) {
+        *p++ = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+    }
+    return p;
+}
+
+/* Remembers that (a, b) folds to id: a full cache starts over rather than grow without
+ * bound, and one that cannot grow forgets (still correct). */
+static void fold_remember(struct ns_intern *t, int64_t a, int64_t b, int64_t id)
+{
+    size_t m;
+    if (t->fold_used >= FOLD_MAX && t->folds) {
+        memset(t->folds, 0, t->fold_cap * sizeof(*t->folds));
+        t->fold_used = 0;
+    }
+    if ((t->fold_used + 1) * 2 > t->fold_cap) {
+        size_t ncap = t->fold_cap ? t->fold_cap * 2 : 4096;
+        struct fold_slot *ns = calloc(ncap, sizeof(*ns));
+        if (!ns) {
+            return;
+        }
+        for (size_t k = 0; k < t->fold_cap; k++) {
+            if (t->folds[k].a) {
+                for (m = fold_at(ncap, t->folds[k].a, t->folds[k].b); ns[m].a;
+                     m = (m + 1) & (ncap - 1)) {
+                }
+                ns[m] = t->folds[k];
+            }
+        }
+        free(t->folds);
+        t->folds = ns;
+        t->fold_cap = ncap;
+    }
+    for (m = fold_at(t->fold_cap, a, b); t->folds[m].a; m = (m + 1) & (t->fold_cap - 1)) {
+    }
+    t->folds[m].a = a;
+    t->folds[m].b = b;
+    t->folds[m].id = id;
+    t->fold_used++;
+}
+
+int ns_intern_folded(struct ns_store *st, const char *a, int64_t a_id, const char *b,
+                     int64_t b_id, int64_t *id)
+{
+    struct ns_intern *t = &st->strs;
+    int cached = a_id != 0 && (!b || b_id != 0);
+    char small[512], *text = small, *end;
+    size_t n;
+    int rc;
+    *id = 0;
+    if (!*a && (!b || !*b)) {
+        return NS_OK;
+    }
+    if (cached && t->fold_cap) {
+        for (size_t m = fold_at(t->fold_cap, a_id, b_id); t->folds[m].a;
+             m = (m + 1) & (t->fold_cap - 1)) {
+            if (t->folds[m].a == a_id && t->folds[m].b == b_id) {
+                *id = t->folds[m].id;
+                return NS_OK;
+            }
+        }
+    }
+    n = strlen(a) + (b ? strlen(b) + 1 : 0) + 1;
+    if (n > sizeof(small) && !(text = malloc(n))) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "folding a name: out of memory");
+        return NS_ENOMEM;
+    }
+    end = fold_copy(text, a);
+    if (b) {
+        *end++ = '\x1f';
+        end = fold_copy(end, b);
+    }
+    *end = '\0';
+    rc = ns_intern(st, text, id);
+    if (text != small) {
+        free(text);
+    }
+    if (rc == NS_OK && cached) {
+        fold_remember(t, a_id, b_id, *id);
+    }
+    return rc;
+}
+
 /* ========================================================================================== */
 /* Packing                                                                                     */
 /* ========================================================================================== */
@@ -244,6 +352,7 @@ int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const uint64_t
     unsigned char *p;
     int rc = NS_OK;
     ns_buf_reset(out);
+    memset(st->pack_ids, 0, sizeof(st->pack_ids));
     /* room for every entry, reserved once and written in place */
     for (int f = 0; f < NS_F_COUNT; f++) {
         if (ev->has[f] && !ns_pack_is_column(f)) {
@@ -284,6 +393,7 @@ int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const uint64_t
                 if ((rc = hash ? ns_intern_hashed(st, ev->s[f], hash[f], &id)
                                : ns_intern(st, ev->s[f], &id)) == NS_OK) {
                     at += varint_at(p + at, (uint64_t)id);
+                    st->pack_ids[f] = id;
                 }
             }
             break;
@@ -306,6 +416,11 @@ int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const uint64_t
         ns_buf_commit(out, at);
     }
     return rc;
+}
+
+int64_t ns_pack_id(const struct ns_store *st, int f)
+{
+    return f >= 0 && f < NS_F_COUNT ? st->pack_ids[f] : 0;
 }
 
 /* ========================================================================================== */

@@ -55,6 +55,8 @@ static const struct {
     {11, "migrate_011_host_totals.sql", NULL, NULL, "running totals per reporting host"},
     {12, "migrate_012_day_packs.sql", ns_range_pack_all, NULL, "packing each day's dependencies"},
     {13, "migrate_013_inline_addresses.sql", NULL, NULL, "addresses kept inline in new events"},
+    {14, "migrate_014_rollup_ids.sql", NULL, NULL,
+     "keying the exception-list and host rollups by interned names"},
 };
 
 /* The views: name, the sql/ file that answers it, the file prepended to it (shared CTEs) or
@@ -145,17 +147,23 @@ struct dep_key {
     int64_t dep_id;            /* dep.id once known */
 };
 
-/* Text parts of a rollup row: a dependency's row keeps its latest addresses there. */
-#define AGG_PARTS 5
+/* Text parts of a rollup row: a dependency's row keeps its latest addresses there, a host's
+ * its role (its key with the computer's id). */
+#define AGG_PARTS 2
 #define AGG_CLIENT_IP 0
 #define AGG_TARGET_IP 1
+/* Integer keys of a rollup row (str.id): an exception-list row's kind, name, client and
+ * account, then the name as written (not compared); a host's computer. */
+#define AGG_KEYS 5
+#define EXC_SPELLED 4
 
 /* One aggregated rollup row (dependency, exception list or host) of the current batch. */
 struct agg {
     uint64_t hash;               /* of the key, 0 = empty slot */
     uint64_t dep_h1, dep_h2;     /* a dependency row: its key's hashes (the id cache's key) */
     int64_t day;                 /* day number */
-    const char *part[AGG_PARTS]; /* key text ("" when absent): hosts use 2, exceptions 5 */
+    int64_t key[AGG_KEYS];       /* integer keys (0 when absent): exceptions use 4, hosts 1 */
+    const char *part[AGG_PARTS]; /* text parts ("" when absent): hosts' 1 is a key */
     int64_t events;              /* events in the batch */
     int64_t ntlmv1;              /* of which NTLMv1 / LM */
     int64_t warnings;            /* of which level 3 */
@@ -168,7 +176,7 @@ struct agg {
 static uint64_t hash_str(uint64_t h, const char *s)
 {
     for (; *s; s++) {
-        h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 1099511628211ull;
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     }
     return (h ^ 0x1f) * 1099511628211ull;
 }
@@ -210,27 +218,37 @@ static int agg_room(struct agg_table *t)
     return NS_OK;
 }
 
-static int agg_same(const struct agg *a, const struct agg *b, int nkeys)
+/* Whether rows a and b of a table have one key: day, dependency, its first nkeys integer
+ * keys and nparts text parts (compared exactly). */
+static int agg_same(const struct agg *a, const struct agg *b, int nkeys, int nparts)
 {
     if (a->day != b->day || a->dep_id != b->dep_id) {
         return 0;
     }
     for (int k = 0; k < nkeys; k++) {
-        if (strcasecmp(a->part[k], b->part[k])) {
+        if (a->key[k] != b->key[k]) {
+            return 0;
+        }
+    }
+    for (int k = 0; k < nparts; k++) {
+        if (strcmp(a->part[k], b->part[k])) {
             return 0;
         }
     }
     return 1;
 }
 
-/* The hash of a rollup row's key: its day, dependency and first nkeys parts. */
-static uint64_t agg_hash(const struct agg *key, int nkeys)
+/* The hash of a rollup row's key (agg_same's). */
+static uint64_t agg_hash(const struct agg *key, int nkeys, int nparts)
 {
     uint64_t h = 1469598103934665603ull;
     h = (h ^ (uint64_t)key->day) * 1099511628211ull;
     h = (h ^ (uint64_t)key->dep_id) * 1099511628211ull;
-    h ^= h >> 29; /* ids and days differ in their low bits: spread them */
     for (int k = 0; k < nkeys; k++) {
+        h = (h ^ (uint64_t)key->key[k]) * 1099511628211ull;
+    }
+    h ^= h >> 29; /* ids and days differ in their low bits: spread them */
+    for (int k = 0; k < nparts; k++) {
         h = hash_str(h, key->part[k]);
     }
     return h ? h : 1;
@@ -251,7 +269,7 @@ static struct agg *agg_find(struct agg_table *t, const struct agg *key, uint64_t
     for (; t->slots[m]; m = (m + 1) & (t->cap - 1)) {
         if ((t->slots[m] & ~(uint64_t)UINT32_MAX) == tag) {
             row = &t->rows[(t->slots[m] & UINT32_MAX) - 1];
-            if (row->hash == h && agg_same(row, key, t->nkeys)) {
+            if (row->hash == h && agg_same(row, key, t->nkeys, t->nparts)) {
                 return row;
             }
         }
@@ -582,10 +600,18 @@ sqlite3_stmt *ns_store_stmt(struct ns_store *st, enum ns_stmt which)
     return st->cached[which];
 }
 
+/* The fields whose str.id the exception-list rollup reads (struct slice_event). */
+enum exc_field { EF_TARGET, EF_SERVER, EF_CLIENT, EF_CLIENT_IP, EF_ACCOUNT, EF_DOMAIN, EF_COUNT };
+static const enum ns_field exc_fields[EF_COUNT] = {
+    NS_F_target_machine, NS_F_server_name,  NS_F_client_machine,
+    NS_F_client_ip,      NS_F_account,      NS_F_account_domain,
+};
+
 /* An event of the slice being stored (store_slice): its identity, its dependency and where
  * its packed fields are in st->slice_blobs. */
 struct slice_event {
     int64_t time, computer, channel, record, dep;
+    int64_t ids[EF_COUNT]; /* str.id of the fields the exception lists read */
     uint64_t h1, h2;
     size_t off, len;
 };
@@ -620,8 +646,9 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         return NS_ENOMEM;
     }
     st->deps.nkeys = st->deps.nparts = 0; /* keyed by dependency id and day */
-    st->hosts.nkeys = st->hosts.nparts = 2;
-    st->excs.nkeys = st->excs.nparts = 5;
+    st->hosts.nkeys = st->hosts.nparts = 1; /* computer, role */
+    st->excs.nkeys = 4;                     /* kind, name, client, account */
+    st->excs.nparts = 0;
     st->batch_limit = NS_STORE_BATCH;
     st->readonly = readonly;
     ns_arena_init(&st->keys, (size_t)256 << 20);
@@ -980,67 +1007,84 @@ static struct agg *dep_agg(struct ns_store *st, int64_t day, int64_t id, uint64_
     for (int k = 0; k < AGG_PARTS; k++) {
         key.part[k] = empty;
     }
-    return agg_find(&st->deps, &key, agg_hash(&key, 0), &st->keys);
+    return agg_find(&st->deps, &key, agg_hash(&key, 0, 0), &st->keys);
 }
 
-/* The key of ev's exception-list row (targets clients name, servers DCs see): 0 when it
- * has none. */
-static int exc_key(const struct ns_event *ev, struct agg *key)
+/* A text's own str.id for ns_intern_folded: -1 for an empty one. */
+static int64_t fold_id(const char *s, int64_t id)
+{
+    return *s ? id : -1;
+}
+
+/* The key of ev's exception-list row (targets clients name, servers DCs see), from the
+ * str.id of its fields (ids, by enum exc_field; 0: not interned): *has = 0 when it has none.
+ * Names compare without case: the keys are the ids of their folded forms. */
+static int exc_key(struct ns_store *st, const struct ns_event *ev, const int64_t *ids,
+                   struct agg *key, int *has)
 {
     const char *role = ev->s[NS_F_role] ? ev->s[NS_F_role] : "";
     int client = !strcmp(role, "client");
-    const char *name = client                 ? ev->s[NS_F_target_machine]
+    enum exc_field nf = client ? EF_TARGET : EF_SERVER;
+    const char *name = client ? ev->s[NS_F_target_machine]
                        : !strcmp(role, "dc") ? ev->s[NS_F_server_name]
                                              : NULL;
+    const char *account = ev->s[NS_F_account] ? ev->s[NS_F_account] : "";
+    const char *domain = ev->s[NS_F_account_domain] ? ev->s[NS_F_account_domain] : "";
+    enum exc_field cf = ev->s[NS_F_client_machine] ? EF_CLIENT : EF_CLIENT_IP;
+    const char *from = ev->s[exc_fields[cf]];
+    int rc;
+    *has = name != NULL;
     if (!name) {
-        return 0;
+        return NS_OK;
     }
     memset(key, 0, sizeof(*key));
     key->day = ns_day_of(ev->i[NS_F_time_created]);
-    key->part[0] = client ? "remote" : "domain";
-    key->part[1] = name;
-    key->part[2] = ev->s[NS_F_client_machine] ? ev->s[NS_F_client_machine]
-                   : ev->s[NS_F_client_ip]    ? ev->s[NS_F_client_ip]
-                                              : "";
-    key->part[3] = ev->s[NS_F_account] ? ev->s[NS_F_account] : "";
-    key->part[4] = ev->s[NS_F_account_domain] ? ev->s[NS_F_account_domain] : "";
-    return 1;
+    key->key[EXC_SPELLED] = ids[nf];
+    if ((rc = ns_intern(st, client ? "remote" : "domain", &key->key[0])) != NS_OK ||
+        (rc = ns_intern_folded(st, name, fold_id(name, ids[nf]), NULL, 0, &key->key[1])) !=
+            NS_OK ||
+        (from &&
+         (rc = ns_intern_folded(st, from, fold_id(from, ids[cf]), NULL, 0, &key->key[2])) !=
+             NS_OK) ||
+        (rc = ns_intern_folded(st, account, fold_id(account, ids[EF_ACCOUNT]), domain,
+                               fold_id(domain, ids[EF_DOMAIN]), &key->key[3])) != NS_OK) {
+        return rc;
+    }
+    if (!key->key[EXC_SPELLED]) { /* (a name the pack kept inline: none is today) */
+        rc = ns_intern(st, name, &key->key[EXC_SPELLED]);
+    }
+    return rc;
 }
 
-/* The key of ev's host row. */
-static void host_key(const struct ns_event *ev, struct agg *key)
+/* The key of ev's host row: the computer's str.id and the role. */
+static void host_key(const struct ns_event *ev, int64_t computer, struct agg *key)
 {
     memset(key, 0, sizeof(*key));
     key->day = ns_day_of(ev->i[NS_F_time_created]);
-    key->part[0] = ev->s[NS_F_computer];
-    key->part[1] = ev->s[NS_F_role] ? ev->s[NS_F_role] : "other";
+    key->key[0] = computer;
+    key->part[0] = ev->s[NS_F_role] ? ev->s[NS_F_role] : "other";
 }
 
 void ns_store_digest(const struct ns_event *ev, struct ns_digest *d)
 {
     struct dep_key dk;
-    struct agg key;
     char client[256], target[256];
     dep_key_of(ev, &dk, client, target);
     dep_key_hash(&dk, &d->dep_h1, &d->dep_h2);
-    d->exc = exc_key(ev, &key) ? agg_hash(&key, 5) : 0;
-    d->host = 0;
-    if (ev->s[NS_F_computer]) {
-        host_key(ev, &key);
-        d->host = agg_hash(&key, 2);
-    }
     for (int f = 0; f < NS_F_COUNT; f++) {
         d->str[f] = ev->s[f] && ns_pack_interned(f) ? ns_intern_hash(ev->s[f]) : 0;
     }
 }
 
-/* Counts a newly stored event into the batch's rollups (dg: its digest, or NULL). */
-static int count_event(struct ns_store *st, const struct ns_event *ev, const struct ns_digest *dg,
-                       struct agg *row)
+/* Counts a newly stored event (e: its place in the slice) into the batch's rollups; row is
+ * its dependency's. */
+static int count_event(struct ns_store *st, const struct ns_event *ev,
+                       const struct slice_event *e, struct agg *row)
 {
     struct agg key;
     const char *ver = ev->s[NS_F_ntlm_version];
     int64_t t = ev->i[NS_F_time_created];
+    int rc, has;
     /* the addresses are attributes: the latest non-empty one wins */
     for (int k = DP_KEYS; k < DP_COUNT; k++) {
         const char *v = ev->s[dep_fields[k]];
@@ -1059,8 +1103,11 @@ static int count_event(struct ns_store *st, const struct ns_event *ev, const str
     row->first_seen = t < row->first_seen ? t : row->first_seen;
     row->last_seen = t > row->last_seen ? t : row->last_seen;
 
-    if (exc_key(ev, &key)) {
-        if (!(row = agg_find(&st->excs, &key, dg ? dg->exc : agg_hash(&key, 5), &st->keys))) {
+    if ((rc = exc_key(st, ev, e->ids, &key, &has)) != NS_OK) {
+        return rc;
+    }
+    if (has) {
+        if (!(row = agg_find(&st->excs, &key, agg_hash(&key, 4, 0), &st->keys))) {
             goto nomem;
         }
         row->events++;
@@ -1068,8 +1115,8 @@ static int count_event(struct ns_store *st, const struct ns_event *ev, const str
         row->last_seen = t > row->last_seen ? t : row->last_seen;
     }
 
-    host_key(ev, &key);
-    if (!(row = agg_find(&st->hosts, &key, dg ? dg->host : agg_hash(&key, 2), &st->keys))) {
+    host_key(ev, e->computer, &key);
+    if (!(row = agg_find(&st->hosts, &key, agg_hash(&key, 1, 1), &st->keys))) {
         goto nomem;
     }
     row->events++;
@@ -1144,6 +1191,9 @@ static int slice_add(struct ns_store *st, const struct ns_event *ev, const struc
         (rc = ns_pack_event(st, ev, dg ? dg->str : NULL, agent, &st->packed)) != NS_OK) {
         return rc;
     }
+    for (int k = 0; k < EF_COUNT; k++) {
+        e->ids[k] = ns_pack_id(st, exc_fields[k]);
+    }
     e->time = ev->i[NS_F_time_created];
     e->record = ev->i[NS_F_record_id];
     e->off = st->slice_blobs.len;
@@ -1213,7 +1263,7 @@ static int store_slice(struct ns_store *st, const struct ns_event_source *src, c
             snprintf(st->errmsg, sizeof(st->errmsg), "aggregating rollups: out of memory");
             return NS_ENOMEM;
         }
-        rc = count_event(st, ev, src->digest ? src->digest(src->ctx) : NULL, row);
+        rc = count_event(st, ev, e, row);
     }
     return rc;
 }
@@ -1811,17 +1861,19 @@ static struct agg **agg_rows(const struct agg_table *t, size_t *n)
     return order;
 }
 
-/* Exception-list rows as exc_daily's key: day, then the texts without case (kind is always
- * lower case). */
+/* Compares two integers for qsort. */
+static int cmp_int(int64_t a, int64_t b)
+{
+    return (a > b) - (a < b);
+}
+
+/* Exception-list rows as exc_daily's key: day, kind, name, client, account (ids). */
 static int by_exc_key(const void *x, const void *y)
 {
     const struct agg *a = *(const struct agg *const *)x, *b = *(const struct agg *const *)y;
-    int c = 0;
-    if (a->day != b->day) {
-        return a->day < b->day ? -1 : 1;
-    }
-    for (int k = 0; k < 5 && !c; k++) {
-        c = strcasecmp(a->part[k], b->part[k]);
+    int c = cmp_int(a->day, b->day);
+    for (int k = 0; k < 4 && !c; k++) {
+        c = cmp_int(a->key[k], b->key[k]);
     }
     return c;
 }
@@ -1830,47 +1882,48 @@ static int by_exc_key(const void *x, const void *y)
 static int by_host(const void *x, const void *y)
 {
     const struct agg *a = *(const struct agg *const *)x, *b = *(const struct agg *const *)y;
-    int c = strcmp(a->part[0], b->part[0]);
+    int c = cmp_int(a->key[0], b->key[0]);
     if (!c) {
-        c = strcmp(a->part[1], b->part[1]);
+        c = strcmp(a->part[0], b->part[0]);
     }
-    return c ? c : (a->day > b->day) - (a->day < b->day);
+    return c ? c : cmp_int(a->day, b->day);
 }
 
 /* Host rows as host_daily's key: day, computer, role. */
 static int by_day_host(const void *x, const void *y)
 {
     const struct agg *a = *(const struct agg *const *)x, *b = *(const struct agg *const *)y;
-    if (a->day != b->day) {
-        return a->day < b->day ? -1 : 1;
-    }
-    return by_host(x, y);
+    int c = cmp_int(a->day, b->day);
+    return c ? c : by_host(x, y);
 }
 
-/* ns_rows columns of a rollup row whose first nparts parts are its key texts: day, the
- * texts, events, first and last seen. */
-static void rollup_column(const struct agg *a, int nparts, int col, sqlite3_context *out)
-{
-    if (col >= 1 && col <= nparts) {
-        sqlite3_result_text(out, a->part[col - 1], -1, SQLITE_STATIC);
-    } else {
-        sqlite3_result_int64(out, col == 0            ? a->day
-                                  : col == nparts + 1 ? a->events
-                                  : col == nparts + 2 ? a->first_seen
-                                                      : a->last_seen);
-    }
-}
-
-/* Exception-list rows (sql/exc_upsert.sql): their five texts. */
+/* Exception-list rows (sql/exc_upsert.sql): day, kind, name, client, account, events, first
+ * and last seen, the name as written. */
 static void exc_column(void *ctx, size_t k, int col, sqlite3_context *out)
 {
-    rollup_column(((struct agg *const *)ctx)[k], 5, col, out);
+    const struct agg *a = ((struct agg *const *)ctx)[k];
+    const int64_t v[] = {a->day,    a->key[0],     a->key[1],    a->key[2],          a->key[3],
+                         a->events, a->first_seen, a->last_seen, a->key[EXC_SPELLED]};
+    if (col < 9) {
+        sqlite3_result_int64(out, v[col]);
+    } else {
+        sqlite3_result_null(out);
+    }
 }
 
-/* Host rows (sql/host_upsert.sql, host_total_add.sql): computer and role. */
+/* Host rows (sql/host_upsert.sql, host_total_add.sql): day, computer, role, events, first
+ * and last seen. */
 static void host_column(void *ctx, size_t k, int col, sqlite3_context *out)
 {
-    rollup_column(((struct agg *const *)ctx)[k], 2, col, out);
+    const struct agg *a = ((struct agg *const *)ctx)[k];
+    const int64_t v[] = {a->day, a->key[0], 0, a->events, a->first_seen, a->last_seen};
+    if (col == 2) {
+        sqlite3_result_text(out, a->part[0], -1, SQLITE_STATIC);
+    } else if (col < 6) {
+        sqlite3_result_int64(out, v[col]);
+    } else {
+        sqlite3_result_null(out);
+    }
 }
 
 /* Writes the rows of table t in the order of cmp with statement s, whose columns are those
@@ -1905,7 +1958,7 @@ static int flush_host_totals(struct ns_store *st, struct agg *const *order, size
     for (size_t k = 0; k < n; k++) {
         const struct agg *a = order[k];
         struct agg *e = m ? &sums[m - 1] : NULL;
-        if (!e || strcmp(e->part[0], a->part[0]) || strcmp(e->part[1], a->part[1])) {
+        if (!e || e->key[0] != a->key[0] || strcmp(e->part[0], a->part[0])) {
             e = &sums[m];
             ptrs[m++] = e;
             *e = *a;

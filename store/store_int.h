@@ -37,11 +37,16 @@ struct slice_event;
 
 /* The strings already interned (str.id by text), so most lookups never reach SQLite. */
 struct intern_slot;
+struct fold_slot;
 struct ns_intern {
     struct intern_slot *slots; /* capacity entries */
     size_t cap;                /* power of two */
     size_t used;               /* entries in use */
     struct ns_arena text;      /* the strings */
+    /* the folded forms (ns_intern_folded): str.id of a text's lower case, by the str.id of
+     * the text, or of two texts joined by char(31) */
+    struct fold_slot *folds;
+    size_t fold_cap, fold_used;
 };
 
 /* One aggregated rollup row; see store.c. */
@@ -124,6 +129,7 @@ struct ns_store {
     struct ns_arena keys;                /* key text of both tables */
     struct ns_intern strs;               /* interned strings (pack.c) */
     struct ns_buf packed;                /* the packed fields of the event being stored */
+    int64_t pack_ids[NS_F_COUNT];        /* their str.id (ns_pack_id) */
     struct slice_event *slice;           /* the events being stored (STORE_SLICE) */
     unsigned char *slice_dup;            /* 1: that event was already stored */
     size_t nslice;                       /* events in slice */
@@ -243,12 +249,20 @@ int ns_intern(struct ns_store *st, const char *s, int64_t *id);
 int ns_intern_hashed(struct ns_store *st, const char *s, uint64_t hash, int64_t *id);
 uint64_t ns_intern_hash(const char *s);
 /* Forgets the cached ids (after a rollback: ids added in it are gone). */
+/* The str.id of text a folded to lower case (ASCII, as SQL's lower()), joined by char(31)
+ * to b folded when b is not NULL; a_id, b_id: their own str.id, -1 for an empty text (0:
+ * unknown, then the texts are folded and looked up each time). *id = 0 when a is empty and b
+ * is NULL or empty. */
+int ns_intern_folded(struct ns_store *st, const char *a, int64_t a_id, const char *b,
+                     int64_t b_id, int64_t *id);
 void ns_intern_clear(struct ns_intern *t);
 void ns_intern_free(struct ns_intern *t);
 /* Packs the fields of ev that are not columns, and the agent, into out; hash: NULL, or the
  * ns_intern_hash of each text field (struct ns_digest). */
 int ns_pack_event(struct ns_store *st, const struct ns_event *ev, const uint64_t *hash,
                   const char *agent, struct ns_buf *out);
+/* The str.id ns_pack_event last gave field f (0: none, or not interned). */
+int64_t ns_pack_id(const struct ns_store *st, int f);
 /* Registers the SQL function ns_field(blob, name) on a connection. */
 int ns_pack_register(sqlite3 *db);
 

@@ -173,6 +173,33 @@ struct gen_event {
     int client, account, process, target, reason, v1, day, level, blocked; /* choices */
 };
 
+/* SQL that takes the exception-list and host rollups back to their schema 13 form (text
+ * keys), as a database written before schema 14 holds them. */
+static const char v13_rollups[] =
+    "CREATE TABLE e13 (day INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL COLLATE "
+    "NOCASE, client TEXT NOT NULL DEFAULT '' COLLATE NOCASE, account TEXT NOT NULL DEFAULT '' "
+    "COLLATE NOCASE, domain TEXT NOT NULL DEFAULT '' COLLATE NOCASE, events INTEGER NOT NULL, "
+    "first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (day, kind, name, "
+    "client, account, domain)) WITHOUT ROWID;"
+    "INSERT INTO e13 SELECT e.day, k.s, w.s, COALESCE(c.s, ''), "
+    "COALESCE(substr(a.s, 1, instr(a.s, char(31)) - 1), ''), "
+    "COALESCE(substr(a.s, instr(a.s, char(31)) + 1), ''), e.events, e.first_seen, e.last_seen "
+    "FROM exc_daily e JOIN str k ON k.id = e.kind JOIN str w ON w.id = e.spelled "
+    "LEFT JOIN str c ON c.id = e.client LEFT JOIN str a ON a.id = e.account;"
+    "DROP TABLE exc_daily; ALTER TABLE e13 RENAME TO exc_daily;"
+    "CREATE TABLE h13 (day INTEGER NOT NULL, computer TEXT NOT NULL, role TEXT NOT NULL, "
+    "events INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, "
+    "PRIMARY KEY (day, computer, role)) WITHOUT ROWID;"
+    "INSERT INTO h13 SELECT h.day, c.s, h.role, h.events, h.first_seen, h.last_seen "
+    "FROM host_daily h JOIN str c ON c.id = h.computer;"
+    "DROP TABLE host_daily; ALTER TABLE h13 RENAME TO host_daily;"
+    "CREATE TABLE t13 (computer TEXT NOT NULL, role TEXT NOT NULL, events INTEGER NOT NULL, "
+    "first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (computer, role)) "
+    "WITHOUT ROWID;"
+    "INSERT INTO t13 SELECT c.s, h.role, h.events, h.first_seen, h.last_seen "
+    "FROM host_total h JOIN str c ON c.id = h.computer;"
+    "DROP TABLE host_total; ALTER TABLE t13 RENAME TO host_total;";
+
 #define NGEN 12000
 
 /* Each day's dependencies and events, and those of a few days, through the views over a
@@ -425,6 +452,7 @@ static void test_rollups_match_raw_events(void **state)
         assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
         v1_days = sql_int(db, "SELECT SUM(last_v1_day) FROM dep");
         assert_true(v1_days > 0);
+        assert_int_equal(sqlite3_exec(db, v13_rollups, NULL, NULL, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db,
                                       "DROP TABLE day_active; ALTER TABLE dep DROP COLUMN "
                                       "last_v1_day; DROP INDEX events_day_dep; CREATE INDEX "
@@ -845,7 +873,9 @@ static void test_ingest_pipeline(void **state)
     ns_buf_free(&big);
     assert_int_equal(ns_store_close(st), NS_OK);
     /* a store that fails: the parser is told and stops; nothing hangs */
-    assert_int_equal(ns_store_open_readonly(&ro, t.path, err, sizeof(err)), NS_OK);
+    if (ns_store_open_readonly(&ro, t.path, err, sizeof(err)) != NS_OK) {
+        fail_msg("read-only open: %s", err);
+    }
     ns_ingest_init(&in, ro, NULL, NULL);
     sink = ns_ingest_sink(&in);
     assert_int_equal(ns_ingest_pipeline(&in), NS_OK);
@@ -1761,6 +1791,129 @@ static const char *sql_file(const char *name)
     return NULL;
 }
 
+/* One event of test_exception_lists_fold_case: a client's (4020) or a DC's (4030). */
+static void exc_event(struct ns_buf *xml, int dc, int day, int rec, const char *computer,
+                      const char *server, const char *client, const char *user,
+                      const char *domain)
+{
+    ns_buf_printf(xml,
+                  "<Event><System><Provider Name=\"Microsoft-Windows-NTLM\"/>"
+                  "<EventID>%d</EventID><Level>4</Level>"
+                  "<TimeCreated SystemTime=\"2026-05-%02dT08:00:00.000000Z\"/>"
+                  "<EventRecordID>%d</EventRecordID>"
+                  "<Channel>Microsoft-Windows-NTLM/Operational</Channel>"
+                  "<Computer>%s</Computer></System><EventData>",
+                  dc ? 4030 : 4020, day, rec, computer);
+    if (dc) {
+        ns_buf_printf(xml,
+                      "<Data Name=\"ServerName\">%s</Data><Data Name=\"ClientMachine\">%s</Data>",
+                      server, client);
+    } else {
+        ns_buf_printf(xml, "<Data Name=\"TargetMachine\">%s</Data>", server);
+    }
+    if (user) {
+        ns_buf_printf(xml, "<Data Name=\"%s\">%s</Data><Data Name=\"%s\">%s</Data>",
+                      dc ? "ClientName" : "Username", user, dc ? "ClientDomain" : "DomainName",
+                      domain);
+    }
+    ns_buf_adds(xml, "</EventData></Event>\n");
+}
+
+/* rows (an exception-list view's answer) is one server (its spelling unless NULL) with these
+ * events, distinct clients and accounts. */
+static void exc_row_is(json_t *rows, const char *server, long events, long clients,
+                       long accounts)
+{
+    json_t *r = json_array_get(rows, 0);
+    assert_int_equal(json_array_size(rows), 1);
+    if (server) {
+        assert_string_equal(json_string_value(json_object_get(r, "server")), server);
+    }
+    assert_int_equal(json_integer_value(json_object_get(r, "events")), events);
+    assert_int_equal(json_integer_value(json_object_get(r, "clients")), clients);
+    assert_int_equal(json_integer_value(json_object_get(r, "accounts")), accounts);
+}
+
+/* The exception lists (schema 14: keyed by the ids of folded names) count a server, client
+ * or account however its case is written, show a server as first written, and read the same
+ * after an upgrade from schema 13's text keys; hosts stay exact. */
+static void test_exception_lists_fold_case(void **state)
+{
+    struct tmpdb t;
+    struct ns_store *st = NULL;
+    struct ns_buf xml;
+    struct ns_view_params p;
+    char err[256];
+    json_t *remote, *domain, *hosts, *day2, *again;
+    const char *const names[] = {"remote_server_exceptions", "domain_server_exceptions", "hosts"};
+    sqlite3 *db;
+    (void)state;
+    tmpdb_make(&t);
+    ns_buf_init(&xml, 0);
+    exc_event(&xml, 0, 1, 1, "WS01.corp.example.com", "FS01.corp.example.com", NULL, "alice",
+              "CORP");
+    exc_event(&xml, 0, 1, 2, "ws01.CORP.example.com", "fs01.CORP.example.com", NULL, "ALICE",
+              "corp");
+    exc_event(&xml, 0, 2, 3, "WS02", "FS01.CORP.EXAMPLE.COM", NULL, "bob", "CORP");
+    exc_event(&xml, 0, 2, 4, "WS02", "FS01.corp.example.com", NULL, NULL, NULL);
+    exc_event(&xml, 1, 1, 5, "DC01", "SQL01", "WS03", "carol", "CORP");
+    exc_event(&xml, 1, 2, 6, "DC01", "sql01", "ws03", "CAROL", "corp");
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    ns_store_set_batch_limit(st, 2); /* rows of one key across batches too */
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 6);
+
+    remote = view(st, "remote_server_exceptions", NULL);
+    exc_row_is(remote, "FS01.corp.example.com", 4, 2, 2);
+    domain = view(st, "domain_server_exceptions", NULL);
+    exc_row_is(domain, "SQL01", 2, 1, 1);
+    /* one day: that day's rows only */
+    ns_view_params_init(&p);
+    assert_int_equal(ns_parse_date("2026-05-02", &p.since_day), NS_OK);
+    p.until_day = p.since_day;
+    day2 = view(st, "remote_server_exceptions", &p);
+    exc_row_is(day2, NULL, 2, 1, 1);
+    json_decref(day2);
+    /* the hosts compare exactly, as they always did: three clients and the DC */
+    hosts = view(st, "hosts", NULL);
+    assert_int_equal(json_array_size(hosts), 4);
+    assert_int_equal(ns_store_close(st), NS_OK);
+
+    /* a schema 13 database of the same events reads the same once upgraded */
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, v13_rollups, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 13", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM exc_daily WHERE typeof(name) = 'text'"),
+                     sql_int(db, "SELECT COUNT(*) FROM exc_daily"));
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        json_t *before = k == 0 ? remote : k == 1 ? domain : hosts;
+        again = view(st, names[k], NULL);
+        if (!json_equal(before, again)) {
+            fail_msg("%s differs after the upgrade", names[k]);
+        }
+        json_decref(again);
+    }
+    /* and goes on counting into the upgraded rows */
+    ns_buf_reset(&xml);
+    exc_event(&xml, 0, 2, 7, "WS04", "Fs01.Corp.Example.Com", NULL, "dave", "CORP");
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 1);
+    again = view(st, "remote_server_exceptions", NULL);
+    exc_row_is(again, "FS01.corp.example.com", 5, 3, 3);
+    json_decref(again);
+    assert_int_equal(ns_store_close(st), NS_OK);
+    assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+    assert_int_equal(sql_int(db, "PRAGMA user_version"), NS_SCHEMA_VERSION);
+    assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM exc_daily WHERE typeof(name) <> 'integer'"),
+                     0);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    json_decref(remote);
+    json_decref(domain);
+    json_decref(hosts);
+    ns_buf_free(&xml);
+    tmpdb_remove(&t);
+}
+
 static void test_migration_from_v1_keeps_events(void **state)
 {
     struct tmpdb t;
@@ -2086,6 +2239,7 @@ int main(void)
         cmocka_unit_test(test_addresses_inline),
         cmocka_unit_test(test_dependency_ids_across_batches),
         cmocka_unit_test(test_partial_range_sums),
+        cmocka_unit_test(test_exception_lists_fold_case),
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_latest_address),
         cmocka_unit_test(test_background_checkpoints),
