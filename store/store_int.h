@@ -53,7 +53,7 @@ struct ns_intern {
 struct agg;
 /* A batch's rollup rows, kept dense in insertion order, and an open-addressing index of them
  * (a row's index + 1 in the low 32 bits of a slot, the top of its hash in the high ones): a
- * slot costs 8 bytes where a row costs 128, so the rows take what is used and the index the
+ * slot costs 8 bytes where a row costs 144, so the rows take what is used and the index the
  * room to spare. */
 struct agg_table {
     struct agg *rows;  /* the rows */
