@@ -1053,6 +1053,9 @@ static int exc_key(struct ns_store *st, const struct ns_event *ev, const int64_t
     if (!key->key[EXC_SPELLED]) { /* (a name the pack kept inline: none is today) */
         rc = ns_intern(st, name, &key->key[EXC_SPELLED]);
     }
+    if (!*name) { /* an empty name is its own folded form, as the upgrade keys it */
+        key->key[1] = key->key[EXC_SPELLED];
+    }
     return rc;
 }
 
