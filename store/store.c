@@ -628,11 +628,33 @@ static void sqlite_setup(void)
 
 /* Opens the connection; a writer migrates and prepares the ingest statements, a reader only
  * checks that the schema is the one this build reads. */
-/* WAL checkpoints (checkpoint.c), in frames of one page: a pass starts at 64 MB of WAL, the
- * writer copies back the last 24 MB itself, and the WAL stays under 128 MB and a batch. */
-#define CKPT_START 16000
-#define CKPT_GAP 6000
-#define CKPT_LIMIT 32000
+/* WAL checkpoints (checkpoint.c), in bytes of WAL (frames of one page each): a pass starts at
+ * 64 MB, the writer copies back the last 24 MB itself, and the WAL stays under 128 MB and a
+ * batch. */
+#define CKPT_START ((int64_t)64000 * 1024)
+#define CKPT_GAP ((int64_t)24000 * 1024)
+#define CKPT_LIMIT ((int64_t)128000 * 1024)
+
+/* Attaches the writer's checkpoints, their thresholds in frames of the database's pages. */
+static int attach_checkpoints(struct ns_store *st)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t page = 0;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        page = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    if (page < 512) {
+        return ns_store_fail(st, "reading the page size");
+    }
+    if (ns_ckpt_attach(st, (int)(CKPT_START / page), (int)(CKPT_GAP / page),
+                       (int)(CKPT_LIMIT / page)) != NS_OK) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "out of memory");
+        return NS_ENOMEM;
+    }
+    return NS_OK;
+}
 
 static int store_open(struct ns_store **out, const char *path, int readonly, char *err,
                       size_t errlen)
@@ -686,10 +708,8 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         }
     } else if ((rc = exec_file(st, "open.sql")) == NS_OK && (rc = migrate(st)) == NS_OK &&
                (rc = sync_reasons(st)) == NS_OK) {
-        if ((rc = prepare_ingest(st)) == NS_OK && 
-            ns_ckpt_attach(st, CKPT_START, CKPT_GAP, CKPT_LIMIT) != NS_OK) {
-            snprintf(st->errmsg, sizeof(st->errmsg), "out of memory");
-            rc = NS_ENOMEM;
+        if ((rc = prepare_ingest(st)) == NS_OK) {
+            rc = attach_checkpoints(st);
         }
     }
     if (rc != NS_OK) {

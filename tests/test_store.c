@@ -1655,6 +1655,7 @@ static void test_background_checkpoints(void **state)
     assert_true(file_size(wal1) * 4 < file_size(wal2));
     /* a reader keeps its snapshot: checkpoints cannot copy past it, and the writer goes on */
     assert_int_equal(sqlite3_open_v2(t1.path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sql_int(reader, "PRAGMA page_size"), 16384); /* a new database's */
     assert_int_equal(sqlite3_exec(reader, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sql_int(reader, "SELECT count(*) FROM events"), 2000);
     assert_int_equal(ingest_buf(st, NS_FMT_XML, xml[1].data, xml[1].len).stored, 2000);
@@ -1947,6 +1948,8 @@ static void test_migration_from_v1_keeps_events(void **state)
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), NS_SCHEMA_VERSION);
     sqlite3_finalize(s);
+    /* it keeps its pages of 4 KB (a new database has 16 KB ones: test_background_checkpoints) */
+    assert_int_equal(sql_int(db, "PRAGMA page_size"), 4096);
     /* the later tables exist */
     assert_int_equal(sqlite3_exec(db,
                                   "SELECT dep, f FROM events; SELECT s FROM str;"
