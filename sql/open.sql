@@ -1,7 +1,8 @@
 -- Run on every open, before migrations.
 -- 16 KB pages for a new database (an existing one keeps its own): 1 M events ingested with
--- 4 KB pages took 10.4-11.2 s of the store thread's CPU, with 16 KB 9.3 s, the same size on
--- disk, the views as fast (docs/performance.md). Set before WAL, which fixes the page size.
+-- 4 KB pages took 9.5-10.9 s of the store thread's CPU, with 16 KB 8.5-9.8 s (means 10.1 and
+-- 9.3), the same size on disk, the views as fast (docs/performance.md). Set before WAL,
+-- which fixes the page size.
 PRAGMA page_size = 16384;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
