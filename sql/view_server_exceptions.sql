@@ -14,17 +14,21 @@ v AS (
            COUNT(DISTINCT NULLIF(client, 0)) AS clients,
            COUNT(DISTINCT NULLIF(account, 0)) AS accounts,
            MIN(first_seen) AS first_seen,
-           MAX(last_seen) AS last_seen
+           MAX(last_seen) AS last_seen,
+           MIN(spelled) AS spelled
     FROM exc_daily
     WHERE kind = (SELECT id FROM k) AND day BETWEEN :since AND :until
     GROUP BY name
 ),
 n AS (
-    -- shown as written in its first event: the spelling of its earliest row
-    SELECT (SELECT s.s FROM exc_daily AS x JOIN str AS s ON s.id = x.spelled
-            WHERE x.day = v.first_seen / 86400000000 AND x.kind = (SELECT id FROM k)
-                  AND x.name = v.name
-            ORDER BY x.first_seen LIMIT 1) COLLATE NOCASE AS server,
+    -- shown as written in its first event: the spelling of its earliest row (its day is the
+    -- first event's; SQL's division rounds toward 0, ingest's day number down: before 1970
+    -- the lowest id's spelling)
+    SELECT COALESCE((SELECT s.s FROM exc_daily AS x JOIN str AS s ON s.id = x.spelled
+                     WHERE x.day = v.first_seen / 86400000000 AND x.kind = (SELECT id FROM k)
+                           AND x.name = v.name
+                     ORDER BY x.first_seen LIMIT 1),
+                    (SELECT s FROM str WHERE id = v.spelled)) COLLATE NOCASE AS server,
            v.events, v.clients, v.accounts, v.first_seen, v.last_seen
     FROM v
 )

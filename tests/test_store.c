@@ -1828,6 +1828,7 @@ static void exc_row_is(json_t *rows, const char *server, long events, long clien
     json_t *r = json_array_get(rows, 0);
     assert_int_equal(json_array_size(rows), 1);
     if (server) {
+        assert_non_null(json_string_value(json_object_get(r, "server")));
         assert_string_equal(json_string_value(json_object_get(r, "server")), server);
     }
     assert_int_equal(json_integer_value(json_object_get(r, "events")), events);
@@ -1901,6 +1902,16 @@ static void test_exception_lists_fold_case(void **state)
     assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 1);
     again = view(st, "remote_server_exceptions", NULL);
     exc_row_is(again, "FS01.corp.example.com", 5, 3, 3);
+    json_decref(again);
+    /* a day before 1970 (day -1: SQL's division would say 0) still shows its name */
+    ns_buf_reset(&xml);
+    exc_event(&xml, 0, 1, 8, "WS05", "OLD01", NULL, "erin", "CORP");
+    memcpy(strstr(xml.data, "2026-05-01"), "1969-12-31", 10);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 1);
+    ns_view_params_init(&p);
+    p.since_day = p.until_day = -1;
+    again = view(st, "remote_server_exceptions", &p);
+    exc_row_is(again, "OLD01", 1, 1, 1);
     json_decref(again);
     assert_int_equal(ns_store_close(st), NS_OK);
     assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
