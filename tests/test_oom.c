@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ns_report.h"
+#include "testingest.h"
 #include "testutil.h"
 
 void *__real_malloc(size_t n);
@@ -243,19 +244,7 @@ static void test_views_survive_every_failure(void **state)
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/v.db", dir);
     assert_int_equal(ns_store_open(&st, path, err, sizeof(err)), NS_OK);
-    {
-        struct ns_ingest in;
-        struct ns_sink sink;
-        struct ns_parser *p = NULL;
-        ns_ingest_init(&in, st, NULL, NULL);
-        sink = ns_ingest_sink(&in);
-        assert_int_equal(ns_parser_new(&p, NS_FMT_XML, "oom", &sink), NS_OK);
-        assert_int_equal(ns_parser_feed(p, xml.data, xml.len), NS_OK);
-        assert_int_equal(ns_parser_finish(p), NS_OK);
-        ns_parser_free(p);
-        assert_int_equal(ns_store_commit(st), NS_OK);
-        assert_int_equal(in.n.stored, 8);
-    }
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 8);
     assert_int_equal(ns_store_close(st), NS_OK);
     for (long n = 0; n == 0 || n <= total; n++) {
         alloc_count = 0;

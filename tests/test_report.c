@@ -9,6 +9,7 @@
 
 #include "ns_report.h"
 #include "ns_summary.h"
+#include "testingest.h"
 #include "testutil.h"
 
 /* Renders into a memory buffer through a temporary file. */
@@ -79,9 +80,6 @@ static int atoi_safe(const char *s)
 static struct ns_store *hostile_store(char *dir, char *path)
 {
     struct ns_store *st = NULL;
-    struct ns_ingest in;
-    struct ns_sink sink;
-    struct ns_parser *p = NULL;
     struct ns_buf xml;
     char err[256], long_name[301];
     memset(long_name, 'x', 300);
@@ -97,14 +95,7 @@ static struct ns_store *hostile_store(char *dir, char *path)
     xml_event(&xml, NTLM_PROV, NTLM_CH, 4020, "WS01", 2, "2026-03-12T02:00:00Z", "Username",
               "@evil", "TargetMachine", "+fs01", "NtlmUsageId", "11", "NtlmVersion", "NTLMv1",
               NULL);
-    ns_ingest_init(&in, st, NULL, NULL);
-    sink = ns_ingest_sink(&in);
-    assert_int_equal(ns_parser_new(&p, NS_FMT_XML, "t", &sink), NS_OK);
-    assert_int_equal(ns_parser_feed(p, xml.data, xml.len), NS_OK);
-    assert_int_equal(ns_parser_finish(p), NS_OK);
-    ns_parser_free(p);
-    assert_int_equal(ns_store_commit(st), NS_OK);
-    assert_int_equal(in.n.stored, 2);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 2);
     ns_buf_free(&xml);
     return st;
 }
@@ -396,9 +387,6 @@ static void test_summary_numbers(void **state)
 {
     char dir[] = "/tmp/ns-summary-XXXXXX", path[64], err[256];
     struct ns_store *st = NULL;
-    struct ns_ingest in;
-    struct ns_sink sink;
-    struct ns_parser *p = NULL;
     struct ns_buf xml;
     struct ns_summary s;
     int64_t we;
@@ -429,15 +417,8 @@ static void test_summary_numbers(void **state)
                       plan[k].target, "NtlmUsageId", "6", "NtlmVersion", plan[k].version, NULL);
         }
     }
-    ns_ingest_init(&in, st, NULL, NULL);
-    sink = ns_ingest_sink(&in);
-    assert_int_equal(ns_parser_new(&p, NS_FMT_XML, "t", &sink), NS_OK);
-    assert_int_equal(ns_parser_feed(p, xml.data, xml.len), NS_OK);
-    assert_int_equal(ns_parser_finish(p), NS_OK);
-    ns_parser_free(p);
+    assert_int_equal(ingest_buf(st, NS_FMT_XML, xml.data, xml.len).stored, 31);
     ns_buf_free(&xml);
-    assert_int_equal(ns_store_commit(st), NS_OK);
-    assert_int_equal(in.n.stored, 31);
     ns_parse_date("2026-11-22", &we);
     assert_int_equal(ns_summary_build(st, we, &s), NS_OK);
     assert_int_equal(ns_table_int(&s.now, 0, "events"), 7 + 5 + 2);

@@ -15,6 +15,7 @@
 
 #include "ns_sql.h"
 #include "ns_store.h"
+#include "testingest.h"
 #include "testutil.h"
 
 /* A fresh database path in a temporary directory. */
@@ -39,24 +40,6 @@ static void tmpdb_remove(struct tmpdb *t)
         unlink(p);
     }
     rmdir(t->dir);
-}
-
-/* Feeds a buffer through the parser into the store; returns the counts. */
-static struct ns_ingest_counts ingest_buf(struct ns_store *st, enum ns_format fmt, const char *data,
-                                          size_t len)
-{
-    struct ns_ingest in;
-    struct ns_sink sink;
-    struct ns_parser *p = NULL;
-    ns_ingest_init(&in, st, NULL, NULL);
-    sink = ns_ingest_sink(&in);
-    assert_int_equal(ns_parser_new(&p, fmt, "test", &sink), NS_OK);
-    assert_int_equal(ns_parser_feed(p, data, len), NS_OK);
-    assert_int_equal(ns_parser_finish(p), NS_OK);
-    ns_parser_free(p);
-    assert_int_equal(in.db_rc, NS_OK);
-    assert_int_equal(ns_store_commit(st), NS_OK);
-    return in.n;
 }
 
 /* Collects a view as a jansson array of objects (times as ISO text). */
