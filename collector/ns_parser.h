@@ -15,10 +15,11 @@ enum ns_format {
     NS_FMT_AUTO, /* decide from the first bytes */
     NS_FMT_XML,  /* event XML: <Event>, <Events>, or <Event> elements with no root */
     NS_FMT_JSON, /* JSON: one object, an array, or one object per line */
-    NS_FMT_EVTX  /* Windows .evtx */
+    NS_FMT_EVTX, /* Windows .evtx */
+    NS_FMT_BATCH /* ntlmscope's binary batch, as agents spool and send it (batch.c) */
 };
 
-/* Returns the format named by s ("auto", "xml", "json", "evtx"), or -1. */
+/* Returns the format named by s ("auto", "xml", "json", "evtx", "batch"), or -1. */
 int ns_format_from_name(const char *s);
 const char *ns_format_name(enum ns_format f);
 /* Guesses the format from the first bytes of the input (at least 8 wanted). */
@@ -113,8 +114,40 @@ int ns_json_finish(struct ns_json *j);
 uint64_t ns_json_rejects(const struct ns_json *j);
 void ns_json_free(struct ns_json *j);
 
+struct ns_batch;
+int ns_batch_new(struct ns_batch **out, const char *source, const struct ns_sink *sink);
+int ns_batch_feed(struct ns_batch *b, const char *data, size_t len);
+int ns_batch_finish(struct ns_batch *b);
+uint64_t ns_batch_rejects(const struct ns_batch *b);
+void ns_batch_free(struct ns_batch *b);
+
 /* ------------------------------------------------------------------------------------------ */
-/* Canonical events as JSON lines (what the agent ships)                                       */
+/* Canonical events in a binary batch (what the agent ships: batch.c)                          */
+/* ------------------------------------------------------------------------------------------ */
+
+struct ns_batch_slot;
+/* Writes canonical events as one batch: each text once, then referred to by number. */
+struct ns_batch_writer {
+    struct ns_buf out;           /* the batch so far; after ns_batch_end, all of it */
+    struct ns_buf body;          /* scratch: the event being written */
+    struct ns_batch_slot *slots; /* the texts written, by hash */
+    size_t cap;                  /* slots allocated (a power of 2) */
+    uint32_t ntexts;             /* texts written */
+    uint64_t events;             /* events written */
+};
+/* An empty batch of at most max bytes. */
+void ns_batch_writer_init(struct ns_batch_writer *w, size_t max);
+/* Appends an event. Returns NS_OK, NS_ETOOBIG (the batch is full: end it and start another)
+ * or NS_ENOMEM; on failure the batch holds exactly the events before. */
+int ns_batch_put(struct ns_batch_writer *w, const struct ns_event *ev);
+/* Ends the batch: out then holds all of it. Returns NS_OK or NS_ETOOBIG. */
+int ns_batch_end(struct ns_batch_writer *w);
+/* Empties it for the next batch, keeping its memory. */
+void ns_batch_writer_reset(struct ns_batch_writer *w);
+void ns_batch_writer_free(struct ns_batch_writer *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Canonical events as JSON lines (what agents shipped before the batch; still read)          */
 /* ------------------------------------------------------------------------------------------ */
 
 /* Appends ev as one JSON object and a newline: {"ntlmscope":1, "channel": ..., ...}. Returns

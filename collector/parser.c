@@ -15,10 +15,8 @@ static const struct {
     enum ns_format fmt; /* format */
     const char *name;   /* --format value */
 } formats[] = {
-    {NS_FMT_AUTO, "auto"},
-    {NS_FMT_XML, "xml"},
-    {NS_FMT_JSON, "json"},
-    {NS_FMT_EVTX, "evtx"},
+    {NS_FMT_AUTO, "auto"}, {NS_FMT_XML, "xml"},     {NS_FMT_JSON, "json"},
+    {NS_FMT_EVTX, "evtx"}, {NS_FMT_BATCH, "batch"},
 };
 
 int ns_format_from_name(const char *s)
@@ -45,6 +43,9 @@ enum ns_format ns_format_detect(const unsigned char *p, size_t len)
 {
     if (len >= 8 && !memcmp(p, "ElfFile", 8)) {
         return NS_FMT_EVTX;
+    }
+    if (len >= 8 && !memcmp(p, "NSBATCH1", 8)) {
+        return NS_FMT_BATCH;
     }
     if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
         p += 3;
@@ -96,13 +97,14 @@ int ns_deliver(const struct ns_sink *sink, const struct ns_raw *raw, struct ns_e
 /* ========================================================================================== */
 
 struct ns_parser {
-    enum ns_format fmt;    /* chosen format, NS_FMT_AUTO until the first bytes */
-    const char *source;    /* input name */
-    struct ns_sink sink;   /* where events go */
-    struct ns_xml *xml;    /* XML engine when fmt is XML */
-    struct ns_json *json;  /* JSON engine when fmt is JSON */
-    unsigned char head[8]; /* first bytes, kept until the format is known */
-    size_t nhead;          /* bytes in head[] */
+    enum ns_format fmt;     /* chosen format, NS_FMT_AUTO until the first bytes */
+    const char *source;     /* input name */
+    struct ns_sink sink;    /* where events go */
+    struct ns_xml *xml;     /* XML engine when fmt is XML */
+    struct ns_json *json;   /* JSON engine when fmt is JSON */
+    struct ns_batch *batch; /* batch reader when fmt is BATCH */
+    unsigned char head[8];  /* first bytes, kept until the format is known */
+    size_t nhead;           /* bytes in head[] */
 };
 
 int ns_parser_new(struct ns_parser **out, enum ns_format fmt, const char *source,
@@ -134,18 +136,23 @@ static int start_engine(struct ns_parser *p)
     if (p->fmt == NS_FMT_JSON) {
         return ns_json_new(&p->json, p->source, &p->sink);
     }
+    if (p->fmt == NS_FMT_BATCH) {
+        return ns_batch_new(&p->batch, p->source, &p->sink);
+    }
     return ns_xml_new(&p->xml, p->source, &p->sink);
 }
 
 static int engine_feed(struct ns_parser *p, const void *data, size_t len)
 {
-    return p->json ? ns_json_feed(p->json, data, len) : ns_xml_feed(p->xml, data, len);
+    return p->json    ? ns_json_feed(p->json, data, len)
+           : p->batch ? ns_batch_feed(p->batch, data, len)
+                      : ns_xml_feed(p->xml, data, len);
 }
 
 int ns_parser_feed(struct ns_parser *p, const void *data, size_t len)
 {
     int rc;
-    if (!p->xml && !p->json) {
+    if (!p->xml && !p->json && !p->batch) {
         size_t take = sizeof(p->head) - p->nhead;
         if (take > len) {
             take = len;
@@ -170,7 +177,7 @@ int ns_parser_feed(struct ns_parser *p, const void *data, size_t len)
 int ns_parser_finish(struct ns_parser *p)
 {
     int rc;
-    if (!p->xml && !p->json) {
+    if (!p->xml && !p->json && !p->batch) {
         if (p->nhead == 0) {
             return NS_OK; /* empty input */
         }
@@ -181,7 +188,9 @@ int ns_parser_finish(struct ns_parser *p)
             return rc;
         }
     }
-    return p->json ? ns_json_finish(p->json) : ns_xml_finish(p->xml);
+    return p->json    ? ns_json_finish(p->json)
+           : p->batch ? ns_batch_finish(p->batch)
+                      : ns_xml_finish(p->xml);
 }
 
 enum ns_format ns_parser_format(const struct ns_parser *p)
@@ -191,7 +200,10 @@ enum ns_format ns_parser_format(const struct ns_parser *p)
 
 uint64_t ns_parser_rejects(const struct ns_parser *p)
 {
-    return p->json ? ns_json_rejects(p->json) : p->xml ? ns_xml_rejects(p->xml) : 0;
+    return p->json    ? ns_json_rejects(p->json)
+           : p->xml   ? ns_xml_rejects(p->xml)
+           : p->batch ? ns_batch_rejects(p->batch)
+                      : 0;
 }
 
 void ns_parser_free(struct ns_parser *p)
@@ -201,6 +213,7 @@ void ns_parser_free(struct ns_parser *p)
     }
     ns_xml_free(p->xml);
     ns_json_free(p->json);
+    ns_batch_free(p->batch);
     free(p);
 }
 

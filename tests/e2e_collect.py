@@ -213,6 +213,12 @@ def main():
           body.get("rejected", [{}])[0].get("where") == bad_line, (st, body, bad_line))
     st, body = srv.post(b"", token=toks[0][0])
     check("an empty batch: 400", st == 400, (st, body))
+    cut = b"NSBATCH1" + b"S\x22Microsoft-Windows-NTLM/Operational" + b"E\x09\x00"
+    st, body = srv.post(cut, token=toks[0][0],
+                        headers={"Content-Type": "application/vnd.ntlmscope.batch"})
+    check("a binary batch cut short: 400 naming the byte", st == 400 and
+          body.get("rejected", [{}])[0].get("where") == "byte 44" and
+          "truncated" in body["rejected"][0].get("why", ""), (st, body))
     st, body = srv.post(b"x", token=toks[0][0], headers={"Content-Encoding": "br"})
     check("an unknown encoding: 415", st == 415, (st, body))
     check("the database is unchanged by every bad batch", count_events(db) == before)
@@ -297,6 +303,27 @@ def main():
     r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     check("a third run sends nothing (the file is done)",
           r.returncode == 0 and "shipped 0 events" in r.stdout, r.stdout)
+
+    # --- an upgrade: a batch an older agent spooled (gzipped canonical NDJSON) is still sent ---
+    old = path("spool-old")
+    os.mkdir(old, 0o700)
+    lines = b"".join(json.dumps(
+        {"ntlmscope": 1, "channel": "Microsoft-Windows-NTLM/Operational",
+         "provider": "Microsoft-Windows-NTLM", "event_id": 4020,
+         "time_created": "2026-11-02T10:00:0%d.000000Z" % k, "record_id": 880000 + k,
+         "computer": "OLDAGENT.corp.example.com", "role": "client", "outcome": "used",
+         "account": "olduser"}, separators=(",", ":")).encode() + b"\n" for k in range(3))
+    with open(os.path.join(old, "batch-%020d.ndjson.gz" % 7), "wb") as f:
+        f.write(gzip.compress(lines))
+    before = count_events(db3)
+    r = subprocess.run([BIN, "ship", "--server", srv.url, "--token-file", tokfile, "--spool", old,
+                        core[1]], capture_output=True, text=True, timeout=300)
+    left = [f for f in os.listdir(old) if f.startswith("batch-")]
+    check("an older agent's spooled NDJSON batch is sent after the upgrade, then the new ones",
+          r.returncode == 0 and not left and
+          count_events(db3) == before + 3 + events_in(core[1]) and
+          "shipped %d events in 2 batches" % events_in(core[1]) in r.stdout,
+          (r.stdout, r.stderr[-300:], left))
     srv.stop()
 
     # --- the server down for good: the agent says so and keeps the spool -----------------------
@@ -306,6 +333,13 @@ def main():
                        timeout=60)
     check("an unreachable server: exit 1, the batch stays spooled",
           r.returncode == 1 and "1 batch waiting" in r.stdout, (r.stdout, r.stderr[-300:]))
+    spooled = [f for f in os.listdir(path("spool-down")) if f.startswith("batch-")]
+    check("the spooled batch is a binary batch", [f[-4:] for f in spooled] == [".nsb"], spooled)
+    dbn = path("from-spool.db")
+    r = run("ingest", "--db", dbn, os.path.join(path("spool-down"), spooled[0]))
+    check("ntlmscope ingest reads a spooled batch: the file's events, once",
+          r.returncode == 0 and count_events(dbn) == events_in(core[1]) > 0,
+          (r.stdout, r.stderr[-300:]))
 
     # --- watch a folder ----------------------------------------------------------------------
     db4 = path("watch.db")
@@ -387,6 +421,13 @@ def set_of(xml_file):
 
 def count_events_file(xml_file):
     return len(set_of(xml_file))
+
+
+def events_in(any_file):
+    """Events a local ingest of the file stores (any format)."""
+    db = tempfile.mktemp(prefix="count-", suffix=".db", dir=WORK)
+    run("ingest", "--db", db, any_file)
+    return count_events(db)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@
 /* Every canonical field is found by its name, and nothing else is (store and JSON reader). */
 static void test_field_by_name(void **state)
 {
-    static const char *const others[] = {"", "agent", "Account", "account ", "accoun",
-                                         "accountx", "extra2", "client-ip"};
+    static const char *const others[] = {"",       "agent",    "Account", "account ",
+                                         "accoun", "accountx", "extra2",  "client-ip"};
     (void)state;
     for (int f = 0; f < NS_F_COUNT; f++) {
         assert_int_equal(ns_field_by_name(ns_fields[f].name), f);
@@ -1342,19 +1342,25 @@ static void collect_agent_samples(struct ns_sink *sink, const struct collect *c)
     assert_true(c->n >= 4);
 }
 
-/* Feeds text to a JSON parser in pieces of step bytes (0: at once) and returns what came out:
- * every event as canonical JSON, then each rejection's place and reason. */
-static void canonical_feed(const char *text, size_t len, size_t step, struct ns_buf *got)
+/* Feeds data to a parser of format fmt in pieces of step bytes (0: at once) and returns what
+ * came out: every event as canonical JSON, then each rejection's place and reason. A batch
+ * (found by its magic) must be read as one, and every rejection counted by the parser. */
+static void parse_to_json(enum ns_format fmt, const char *data, size_t len, size_t step,
+                          struct ns_buf *got)
 {
     struct collect *c = collect_new();
     struct ns_sink sink = collect_sink(c);
     struct ns_parser *p = NULL;
-    assert_int_equal(ns_parser_new(&p, NS_FMT_JSON, "t", &sink), NS_OK);
+    assert_int_equal(ns_parser_new(&p, fmt, "t", &sink), NS_OK);
     for (size_t at = 0; at < len; at += step ? step : len) {
         size_t n = step && len - at > step ? step : len - at;
-        assert_int_equal(ns_parser_feed(p, text + at, n), NS_OK);
+        assert_int_equal(ns_parser_feed(p, data + at, n), NS_OK);
     }
     assert_int_equal(ns_parser_finish(p), NS_OK);
+    if (len >= 8 && !memcmp(data, "NSBATCH1", 8)) {
+        assert_int_equal(ns_parser_format(p), NS_FMT_BATCH);
+        assert_int_equal(ns_parser_rejects(p), c->rejected);
+    }
     ns_parser_free(p);
     ns_buf_reset(got);
     for (size_t k = 0; k < c->n && k < COLLECT_MAX; k++) {
@@ -1364,6 +1370,11 @@ static void canonical_feed(const char *text, size_t len, size_t step, struct ns_
         ns_buf_printf(got, "rejected at %s: %s\n", c->where[k], c->why[k]);
     }
     collect_free(c);
+}
+
+static void canonical_feed(const char *text, size_t len, size_t step, struct ns_buf *got)
+{
+    parse_to_json(NS_FMT_JSON, text, len, step, got);
 }
 
 /* Agents' lines are read one canonical object per line at once; whatever the pieces the text
@@ -1493,6 +1504,323 @@ static void test_canonical_fast_path(void **state)
     collect_free(c);
 }
 
+/* ========================================================================================== */
+/* The binary batch agents ship (batch.c)                                                      */
+/* ========================================================================================== */
+
+/* A batch (or anything) read by a parser that finds its format. */
+static void batch_feed(const char *data, size_t len, size_t step, struct ns_buf *got)
+{
+    parse_to_json(NS_FMT_AUTO, data, len, step, got);
+}
+
+/* Every event the test data gives, and one with hostile texts and extreme numbers, come out
+ * of a batch as they went in (what the canonical JSON of each says), whatever the pieces the
+ * batch is read in; texts are written once; batches may follow one another. */
+static void test_batch_round_trip(void **state)
+{
+    struct collect *c = collect_new();
+    struct ns_sink sink = collect_sink(c);
+    struct ns_batch_writer w;
+    struct ns_buf want, got, two;
+    struct ns_event ev;
+    static const char hostile[] =
+        "q\"b\\s/\x01\x1f\t\n<img src=x>=cmd|'/c calc'!A1\xf0\x9f\x98\x80";
+    size_t one, n;
+    (void)state;
+    ns_event_init(&ev);
+    ns_buf_init(&want, 0);
+    ns_buf_init(&got, 0);
+    ns_buf_init(&two, 0);
+    ns_batch_writer_init(&w, 0);
+    collect_agent_samples(&sink, c);
+    assert_int_equal(ns_event_copy(&ev, &c->ev[0]), NS_OK);
+    assert_int_equal(ns_event_set_text(&ev, NS_F_account, hostile, strlen(hostile)), NS_OK);
+    assert_int_equal(ns_event_set_text(&ev, NS_F_computer, "", 0), NS_OK);
+    assert_int_equal(ns_event_set_int(&ev, NS_F_exec_pid, INT64_MIN), NS_OK);
+    assert_int_equal(ns_event_set_int(&ev, NS_F_record_id, INT64_MAX), NS_OK);
+    assert_int_equal(ns_event_set_int(&ev, NS_F_client_luid, -1), NS_OK);
+    assert_int_equal(ns_event_set_int(&ev, NS_F_in_proc, 1), NS_OK);
+    assert_int_equal(ns_event_set_int(&ev, NS_F_time_created, -1), NS_OK); /* 1969 */
+    n = c->n;
+    for (size_t k = 0; k <= n; k++) {
+        const struct ns_event *e = k < n ? &c->ev[k] : &ev;
+        assert_int_equal(ns_batch_put(&w, e), NS_OK);
+        assert_int_equal(ns_event_to_json(e, &want), NS_OK);
+    }
+    assert_int_equal(w.events, n + 1);
+    assert_int_equal(ns_batch_end(&w), NS_OK);
+    for (size_t step = 0; step < 70; step += step < 4 ? 1 : 13) {
+        batch_feed(w.out.data, w.out.len, step, &got);
+        assert_string_equal(got.data, want.data);
+    }
+    assert_string_equal(S(&ev, NS_F_client_luid), "0xffffffffffffffff");
+    assert_non_null(strstr(want.data, "\"client_luid\":\"0xffffffffffffffff\""));
+    assert_non_null(strstr(want.data, "\"time_created\":\"1969-12-31T23:59:59.999999Z\""));
+    /* two batches one after the other: each with its own texts */
+    assert_int_equal(ns_buf_add(&two, w.out.data, w.out.len), NS_OK);
+    assert_int_equal(ns_buf_add(&two, w.out.data, w.out.len), NS_OK);
+    assert_int_equal(ns_buf_add(&want, want.data, want.len), NS_OK);
+    batch_feed(two.data, two.len, 0, &got);
+    assert_string_equal(got.data, want.data);
+    batch_feed(two.data, two.len, 5, &got);
+    assert_string_equal(got.data, want.data);
+    /* the same event a hundred times: its texts once, each event a few bytes per field */
+    ns_batch_writer_reset(&w);
+    assert_int_equal(ns_batch_put(&w, &c->ev[0]), NS_OK);
+    one = w.out.len;
+    {
+        uint32_t texts = w.ntexts;
+        for (int k = 1; k < 100; k++) {
+            assert_int_equal(ns_batch_put(&w, &c->ev[0]), NS_OK);
+        }
+        assert_int_equal(w.ntexts, texts);
+    }
+    assert_true(w.out.len < one + 99 * (size_t)(3 * NS_F_COUNT));
+    ns_event_free(&ev);
+    ns_buf_free(&want);
+    ns_buf_free(&got);
+    ns_buf_free(&two);
+    ns_batch_writer_free(&w);
+    collect_free(c);
+}
+
+/* Building batches by hand: records with their lengths. */
+static void hb_varint(struct ns_buf *b, uint64_t u)
+{
+    unsigned char c;
+    do {
+        c = (unsigned char)(u & 0x7f);
+        u >>= 7;
+        if (u) {
+            c |= 0x80;
+        }
+        assert_int_equal(ns_buf_add(b, &c, 1), NS_OK);
+    } while (u);
+}
+
+static void hb_record(struct ns_buf *b, char type, const char *data, size_t len)
+{
+    assert_int_equal(ns_buf_add(b, &type, 1), NS_OK);
+    hb_varint(b, len);
+    assert_int_equal(ns_buf_add(b, data, len), NS_OK);
+}
+
+/* The fields of a good event: texts 0 (channel) and 1 (computer), then extra bytes. */
+static void hb_event(struct ns_buf *b, const char *extra, size_t extra_len)
+{
+    struct ns_buf e;
+    ns_buf_init(&e, 0);
+    hb_varint(&e, NS_F_channel);
+    hb_varint(&e, 0);
+    hb_varint(&e, NS_F_event_id);
+    hb_varint(&e, 4020 * 2);
+    hb_varint(&e, NS_F_time_created);
+    hb_varint(&e, (uint64_t)1773280560000000 * 2);
+    hb_varint(&e, NS_F_record_id);
+    hb_varint(&e, 7 * 2);
+    hb_varint(&e, NS_F_computer);
+    hb_varint(&e, 1);
+    assert_int_equal(ns_buf_add(&e, extra, extra_len), NS_OK);
+    hb_record(b, 'E', e.data, e.len);
+    ns_buf_free(&e);
+}
+
+/* The head of a hand-made batch: the magic and its first texts. */
+static void hb_head(struct ns_buf *b)
+{
+    ns_buf_reset(b);
+    assert_int_equal(ns_buf_add(b, "NSBATCH1", 8), NS_OK);
+    hb_record(b, 'S', "Microsoft-Windows-NTLM/Operational", 34);
+    hb_record(b, 'S', "WS01", 4);
+    hb_record(b, 'S', "\xff", 1);
+    hb_record(b, 'S', "a\0b", 3);
+}
+
+static void hb_end(struct ns_buf *b, uint64_t events)
+{
+    assert_int_equal(ns_buf_add(b, "Z", 1), NS_OK);
+    hb_varint(b, events);
+}
+
+/* A bad event is rejected with its number, its byte and the field at fault, and the events
+ * around it are read; a bad layout stops the reading where it is, keeping what came before;
+ * a batch cut anywhere gives the events before the cut and one rejection naming it. */
+static void test_batch_bad_input(void **state)
+{
+    struct ns_buf b, got;
+    char want[300];
+    size_t head, first, second;
+    static const struct {
+        const char *extra; /* bytes after a good event's fields */
+        size_t len;
+        const char *why; /* the rejection */
+    } bad[] = {
+        {"\xc8\x01\x00", 3, "unknown field number 200"},
+        {"\x0a\x01", 2, "field computer twice or out of order"},
+        {"\x11\x09", 2, "field account refers to text 9; the batch has 4 before it"},
+        {"\x11\x02", 2, "field account is not valid UTF-8"},
+        {"\x11\x03", 2, "field account holds a NUL byte"},
+        {"\x19\x02", 2, "field in_proc is not 0 or 1"},
+        {"\x14\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 11,
+         "field process_pid: a number longer than 64 bits"},
+        {"\x14\xff", 2, "field process_pid: the event ends inside it"},
+    };
+    (void)state;
+    ns_buf_init(&b, 0);
+    ns_buf_init(&got, 0);
+    hb_head(&b);
+    head = b.len;
+    hb_event(&b, "", 0);
+    first = b.len - head; /* one good event's record */
+    hb_event(&b, "", 0);
+    second = b.len;
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        size_t at;
+        hb_head(&b);
+        hb_event(&b, "", 0);
+        at = b.len;
+        hb_event(&b, bad[k].extra, bad[k].len);
+        hb_event(&b, "", 0);
+        hb_end(&b, 3);
+        batch_feed(b.data, b.len, 0, &got);
+        snprintf(want, sizeof(want), "rejected at event 2 at byte %zu: %s\n", at, bad[k].why);
+        assert_non_null(strstr(got.data, want));
+        /* the events around it: two */
+        assert_non_null(strstr(strstr(got.data, "\"record_id\":7,") + 1, "\"record_id\":7,"));
+        assert_null(strstr(strstr(strstr(got.data, "\"record_id\":7,") + 1, "\"record_id\":7,") + 1,
+                           "\"record_id\":7,"));
+    }
+    /* fields it cannot do without, and a time no ISO 8601 date can write */
+    {
+        struct ns_buf e;
+        ns_buf_init(&e, 0);
+        hb_head(&b);
+        hb_varint(&e, NS_F_channel);
+        hb_varint(&e, 0);
+        hb_record(&b, 'E', e.data, e.len);
+        ns_buf_reset(&e);
+        hb_varint(&e, NS_F_channel);
+        hb_varint(&e, 0);
+        hb_varint(&e, NS_F_event_id);
+        hb_varint(&e, 2);
+        hb_varint(&e, NS_F_time_created);
+        hb_varint(&e, (uint64_t)INT64_MAX - 1);
+        hb_record(&b, 'E', e.data, e.len);
+        hb_end(&b, 2);
+        ns_buf_free(&e);
+        batch_feed(b.data, b.len, 3, &got);
+        snprintf(want, sizeof(want), "rejected at event 1 at byte %zu: no event_id\n", head);
+        assert_non_null(strstr(got.data, want));
+        assert_non_null(strstr(got.data, "field time_created is out of the years 0000 to 9999"));
+    }
+    /* layouts: an unknown record, a wrong count, something after the end, a huge record */
+    hb_head(&b);
+    hb_event(&b, "", 0);
+    assert_int_equal(ns_buf_add(&b, "Q\x01x", 3), NS_OK);
+    hb_event(&b, "", 0);
+    batch_feed(b.data, b.len, 0, &got);
+    assert_non_null(strstr(got.data, "\"record_id\":7,"));
+    assert_null(strstr(strstr(got.data, "\"record_id\":7,") + 1, "\"record_id\":7,"));
+    snprintf(want, sizeof(want), "rejected at byte %zu: unknown record type 0x51\n", head + first);
+    assert_non_null(strstr(got.data, want));
+    hb_head(&b);
+    hb_event(&b, "", 0);
+    hb_end(&b, 3);
+    batch_feed(b.data, b.len, 1, &got);
+    snprintf(want, sizeof(want), "rejected at byte %zu: the batch ends saying 3 events; 1 came",
+             head + first);
+    assert_non_null(strstr(got.data, want));
+    hb_head(&b);
+    hb_end(&b, 0);
+    assert_int_equal(ns_buf_adds(&b, "<Event>"), NS_OK);
+    batch_feed(b.data, b.len, 0, &got);
+    snprintf(want, sizeof(want),
+             "rejected at byte %zu: not the start of an ntlmscope batch "
+             "(\"NSBATCH1\")\n",
+             head + 2);
+    assert_string_equal(got.data, want);
+    hb_head(&b);
+    assert_int_equal(ns_buf_add(&b, "S\xff\xff\xff\xff\x0f", 6), NS_OK);
+    batch_feed(b.data, b.len, 0, &got);
+    snprintf(want, sizeof(want), "rejected at byte %zu: a record of 4294967295 bytes", head);
+    assert_non_null(strstr(got.data, want));
+    /* cut anywhere: the events before the cut, and one rejection saying where */
+    hb_head(&b);
+    hb_event(&b, "", 0);
+    hb_event(&b, "", 0);
+    hb_end(&b, 2);
+    for (size_t cut = 8; cut < b.len; cut++) {
+        size_t events = cut >= second ? 2 : cut >= head + first ? 1 : 0;
+        const char *p = got.data;
+        batch_feed(b.data, cut, cut % 3, &got);
+        for (size_t k = 0; k < events; k++) {
+            assert_non_null(p = strstr(p, "\"record_id\":7,"));
+            p++;
+        }
+        assert_null(strstr(p, "\"record_id\":7,"));
+        assert_non_null(strstr(got.data, "truncated: the input ends"));
+        assert_null(strstr(strstr(got.data, "rejected") + 1, "rejected"));
+    }
+    batch_feed(b.data, b.len, 0, &got);
+    assert_null(strstr(got.data, "rejected"));
+    /* any byte changed to anything: at most the two events, and a rejection or both events */
+    for (size_t at = 0; at < b.len; at++) {
+        static const unsigned char to[] = {0x00, 0x01, 0x7f, 0x80, 0xff, 'E', 'S', 'Z'};
+        for (size_t k = 0; k < sizeof(to); k++) {
+            const char *p = got.data;
+            size_t events = 0;
+            char keep = b.data[at];
+            b.data[at] = (char)to[k];
+            batch_feed(b.data, b.len, at % 5, &got);
+            b.data[at] = keep;
+            while ((p = strstr(p, "{\"ntlmscope\":1")) != NULL) {
+                events++;
+                p++;
+            }
+            assert_true(events <= 2);
+            assert_true(events == 2 || strstr(got.data, "rejected at "));
+        }
+    }
+    ns_buf_free(&b);
+    ns_buf_free(&got);
+}
+
+/* A batch that reaches its size ends there: it holds exactly the events put before, and the
+ * writer says so; the format is found by its magic and by name. */
+static void test_batch_size_cap(void **state)
+{
+    struct collect *c = collect_new();
+    struct ns_sink sink = collect_sink(c);
+    struct ns_batch_writer w;
+    struct ns_buf want, got;
+    int rc = NS_OK;
+    uint64_t n = 0;
+    (void)state;
+    ns_buf_init(&want, 0);
+    ns_buf_init(&got, 0);
+    collect_agent_samples(&sink, c);
+    ns_batch_writer_init(&w, 4096);
+    while ((rc = ns_batch_put(&w, &c->ev[n % c->n])) == NS_OK) {
+        assert_int_equal(ns_event_to_json(&c->ev[n % c->n], &want), NS_OK);
+        n++;
+    }
+    assert_int_equal(rc, NS_ETOOBIG);
+    assert_true(n >= 3);
+    assert_int_equal(w.events, n);
+    assert_int_equal(ns_batch_end(&w), NS_OK);
+    assert_true(w.out.len <= 4096);
+    batch_feed(w.out.data, w.out.len, 0, &got);
+    assert_string_equal(got.data, want.data);
+    assert_int_equal(ns_format_detect((const unsigned char *)w.out.data, 8), NS_FMT_BATCH);
+    assert_int_equal(ns_format_from_name("batch"), NS_FMT_BATCH);
+    assert_string_equal(ns_format_name(NS_FMT_BATCH), "batch");
+    ns_batch_writer_free(&w);
+    ns_buf_free(&want);
+    ns_buf_free(&got);
+    collect_free(c);
+}
+
 static void test_unreadable_file(void **state)
 {
     struct collect *c = collect_new();
@@ -1533,6 +1861,9 @@ int main(void)
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_canonical_fast_path),
         cmocka_unit_test(test_canonical_lines),
+        cmocka_unit_test(test_batch_round_trip),
+        cmocka_unit_test(test_batch_bad_input),
+        cmocka_unit_test(test_batch_size_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,7 +223,8 @@ int ns_cmd_ingest(int argc, char **argv)
         return 2;
     }
     if ((fmt = ns_format_from_name(format)) < 0) {
-        fprintf(stderr, "ntlmscope ingest: --format is auto, xml, json or evtx, not \"%s\"\n",
+        fprintf(stderr,
+                "ntlmscope ingest: --format is auto, xml, json, evtx or batch, not \"%s\"\n",
                 format);
         return 2;
     }

@@ -15,7 +15,7 @@ static const struct {
     const char *usage;                 /* one line of help */
 } commands[] = {
     {"ingest", ns_cmd_ingest,
-     "ingest  [--db FILE] [--format auto|xml|json|evtx] FILE|- ...   read event files"},
+     "ingest  [--db FILE] [--format auto|xml|json|evtx|batch] FILE|- ...   read event files"},
     {"report", ns_cmd_report,
      "report  [--db FILE] --view VIEW [--format table|csv|json|html|list]\n"
      "        [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--limit N]   show a view\n"

@@ -5,7 +5,8 @@
  * re-sends a log.
  *
  * Delivery order, so that a crash at any point loses nothing:
- *   1. a full batch is gzipped into the spool (temporary file, fsync, rename);
+ *   1. a full batch is written into the spool (temporary file, fsync, rename), in the binary
+ *      batch of collector/batch.c;
  *   2. only then the file's progress (events handled so far) is saved (same way);
  *   3. spooled batches are POSTed in order and deleted only when the server answered 200
  *      (which it does after its commit). A restart first re-sends what is in the spool;
@@ -16,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libdeflate.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +28,23 @@
 
 #include "cli.h"
 
-#define MAX_STATE 4096   /* files remembered in the progress state */
-#define MAX_SPOOL 100000 /* batches waiting in the spool */
-#define BACKOFF_MAX 60.0 /* seconds between retries at most */
+#define MAX_STATE 4096                /* files remembered in the progress state */
+#define MAX_SPOOL 100000              /* batches waiting in the spool */
+#define BACKOFF_MAX 60.0              /* seconds between retries at most */
+#define BATCH_BYTES ((size_t)8 << 20) /* a batch ends at this size, well under max_body */
+
+/* Spool files: binary batches, and the gzipped canonical NDJSON of agents before them (still
+ * sent after an upgrade), told apart by their name. */
+enum spool_kind { SPOOL_BATCH, SPOOL_NDJSON_GZ };
+static const char *const spool_ext[] = {"nsb", "ndjson.gz"};
+static const char *const spool_type[] = {"Content-Type: application/vnd.ntlmscope.batch",
+                                         "Content-Type: application/x-ndjson"};
+
+/* A spooled batch: its number and kind. */
+struct spooled {
+    uint64_t seq;
+    enum spool_kind kind;
+};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -60,12 +74,12 @@ struct agent {
     int nfiles;                         /* used entries */
     uint64_t next_seq;                  /* number of the next spooled batch */
     /* the file being read */
-    struct file_state *cur; /* its state */
-    uint64_t pos;           /* records handled in this file so far */
-    uint64_t skip;          /* records handled in an earlier run */
-    struct ns_buf batch;    /* canonical NDJSON of the batch being built */
-    int batch_n;            /* events in it */
-    int fatal;              /* delivery gave up (token refused, server gone too long) */
+    struct file_state *cur;       /* its state */
+    uint64_t pos;                 /* records handled in this file so far */
+    uint64_t skip;                /* records handled in an earlier run */
+    struct ns_batch_writer batch; /* the batch being built */
+    int batch_n;                  /* events in it */
+    int fatal;                    /* delivery gave up (token refused, server gone too long) */
     /* totals */
     uint64_t read, shipped, accepted, duplicates, skipped, rejected, batches, failed_batches;
     int tty;              /* stderr is a terminal */
@@ -203,14 +217,14 @@ static struct file_state *state_for(struct agent *a, const char *path)
 /* The spool                                                                                   */
 /* ========================================================================================== */
 
-static int cmp_u64(const void *x, const void *y)
+static int cmp_spooled(const void *x, const void *y)
 {
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    uint64_t a = ((const struct spooled *)x)->seq, b = ((const struct spooled *)y)->seq;
     return a < b ? -1 : a > b;
 }
 
-/* Sequence numbers of the spooled batches, sorted. Returns how many (at most max). */
-static size_t list_spool(struct agent *a, uint64_t *seqs, size_t max)
+/* The spooled batches, in order. Returns how many (at most max). */
+static size_t list_spool(struct agent *a, struct spooled *out, size_t max)
 {
     DIR *d = opendir(a->spool);
     struct dirent *e;
@@ -220,41 +234,25 @@ static size_t list_spool(struct agent *a, uint64_t *seqs, size_t max)
     }
     while ((e = readdir(d)) != NULL && n < max) {
         unsigned long long seq;
-        char tail[16];
-        if (sscanf(e->d_name, "batch-%llu.ndjson.g%15s", &seq, tail) == 2 && !strcmp(tail, "z")) {
-            seqs[n++] = seq;
+        int end = 0;
+        if (sscanf(e->d_name, "batch-%20llu.%n", &seq, &end) != 1 || !end) {
+            continue;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (!strcmp(e->d_name + end, spool_ext[k])) {
+                out[n].seq = seq;
+                out[n++].kind = (enum spool_kind)k;
+            }
         }
     }
     closedir(d);
-    qsort(seqs, n, sizeof(*seqs), cmp_u64);
+    qsort(out, n, sizeof(*out), cmp_spooled);
     return n;
-}
-
-/* gzips data into out at libdeflate's level 1: canonical NDJSON repeats its field names, so
- * the fastest level still shrinks a batch about 13 times, at a fraction of zlib's CPU (the
- * agent runs on the machines it watches; zlib's level 1 took twice as long for a larger
- * result). */
-static int gzip_buf(const char *data, size_t len, struct ns_buf *out)
-{
-    struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
-    size_t bound, n = 0;
-    char *room;
-    if (!c) {
-        return NS_ENOMEM;
-    }
-    bound = libdeflate_gzip_compress_bound(c, len);
-    if ((room = ns_buf_space(out, bound)) != NULL) {
-        n = libdeflate_gzip_compress(c, data, len, room, bound);
-        ns_buf_commit(out, n);
-    }
-    libdeflate_free_compressor(c);
-    return n ? NS_OK : NS_ENOMEM;
 }
 
 /* Moves the batch being built into the spool, then records the file's progress. */
 static int spool_batch(struct agent *a)
 {
-    struct ns_buf gz;
     char path[4200];
     int rc = 0;
     if (a->batch_n == 0) {
@@ -264,15 +262,13 @@ static int spool_batch(struct agent *a)
         }
         return 0;
     }
-    ns_buf_init(&gz, 256u << 20);
-    if (gzip_buf(a->batch.data, a->batch.len, &gz) != NS_OK) {
-        fprintf(stderr, "ntlmscope ship: cannot compress a batch\n");
-        ns_buf_free(&gz);
+    if (ns_batch_end(&a->batch) != NS_OK) {
+        fprintf(stderr, "ntlmscope ship: cannot end a batch: out of memory\n");
         return -1;
     }
-    snprintf(path, sizeof(path), "%s/batch-%020llu.ndjson.gz", a->spool,
-             (unsigned long long)a->next_seq);
-    if (write_durable(path, gz.data, gz.len) != 0) {
+    snprintf(path, sizeof(path), "%s/batch-%020llu.%s", a->spool, (unsigned long long)a->next_seq,
+             spool_ext[SPOOL_BATCH]);
+    if (write_durable(path, a->batch.out.data, a->batch.out.len) != 0) {
         fprintf(stderr, "ntlmscope ship: cannot write %s: %s\n", path, strerror(errno));
         rc = -1;
     } else {
@@ -282,8 +278,7 @@ static int spool_batch(struct agent *a)
             rc = save_state(a);
         }
     }
-    ns_buf_free(&gz);
-    ns_buf_reset(&a->batch);
+    ns_batch_writer_reset(&a->batch);
     a->batch_n = 0;
     return rc;
 }
@@ -315,7 +310,8 @@ static void read_answer(struct agent *a, const struct ns_buf *body)
 enum send_result { SEND_OK, SEND_RETRY, SEND_BAD_BATCH, SEND_FATAL };
 
 /* POSTs one spooled batch. */
-static enum send_result send_one(struct agent *a, const char *path, char *why, size_t whylen)
+static enum send_result send_one(struct agent *a, const char *path, enum spool_kind kind, char *why,
+                                 size_t whylen)
 {
     struct ns_buf body, answer;
     struct curl_slist *hdrs = NULL;
@@ -338,8 +334,10 @@ static enum send_result send_one(struct agent *a, const char *path, char *why, s
     }
     fclose(f);
     hdrs = curl_slist_append(hdrs, a->auth);
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/x-ndjson");
-    hdrs = curl_slist_append(hdrs, "Content-Encoding: gzip");
+    hdrs = curl_slist_append(hdrs, spool_type[kind]);
+    if (kind == SPOOL_NDJSON_GZ) {
+        hdrs = curl_slist_append(hdrs, "Content-Encoding: gzip");
+    }
     hdrs = curl_slist_append(hdrs, "Expect:");
     curl_easy_setopt(a->curl, CURLOPT_URL, a->url);
     curl_easy_setopt(a->curl, CURLOPT_HTTPHEADER, hdrs);
@@ -387,16 +385,16 @@ static double jitter(double max)
  * stopped (a->fatal set when it cannot go on). */
 static int flush_spool(struct agent *a)
 {
-    static uint64_t seqs[MAX_SPOOL];
+    static struct spooled seqs[MAX_SPOOL];
     size_t n = list_spool(a, seqs, MAX_SPOOL);
     double failing_since = 0, delay = 1.0;
     for (size_t k = 0; k < n; k++) {
         char path[4200], why[512];
         enum send_result r;
-        snprintf(path, sizeof(path), "%s/batch-%020llu.ndjson.gz", a->spool,
-                 (unsigned long long)seqs[k]);
+        snprintf(path, sizeof(path), "%s/batch-%020llu.%s", a->spool,
+                 (unsigned long long)seqs[k].seq, spool_ext[seqs[k].kind]);
         for (;;) {
-            r = send_one(a, path, why, sizeof(why));
+            r = send_one(a, path, seqs[k].kind, why, sizeof(why));
             if (r != SEND_RETRY) {
                 break;
             }
@@ -466,16 +464,28 @@ static void show_progress(struct agent *a, const char *file)
 static int on_event(void *ctx, const struct ns_event *ev)
 {
     struct agent *a = ctx;
+    int rc;
     if (a->pos++ < a->skip) {
         return NS_OK;
     }
     a->read++;
-    if (ns_event_to_json(ev, &a->batch) != NS_OK) {
-        return NS_ENOMEM;
+    if ((rc = ns_batch_put(&a->batch, ev)) == NS_ETOOBIG && a->batch_n) {
+        /* full by size: this batch goes, the event starts the next one */
+        a->pos--;
+        if (spool_batch(a) != 0 || flush_spool(a) != 0) {
+            return NS_EABORT;
+        }
+        a->pos++;
+        rc = ns_batch_put(&a->batch, ev);
+    }
+    if (rc != NS_OK) {
+        fprintf(stderr, "ntlmscope ship: %s: an event cannot be batched: %s\n", a->cur->path,
+                ns_rc_str(rc));
+        return rc;
     }
     a->batch_n++;
     a->shipped++;
-    if (a->batch_n >= a->batch_events) {
+    if (a->batch_n >= a->batch_events || a->batch.out.len >= BATCH_BYTES) {
         if (spool_batch(a) != 0 || flush_spool(a) != 0) {
             return NS_EABORT;
         }
@@ -532,7 +542,7 @@ static int ship_file(struct agent *a, const char *path)
     a->cur = fs;
     a->pos = 0;
     a->skip = fs->done;
-    ns_buf_reset(&a->batch);
+    ns_batch_writer_reset(&a->batch);
     a->batch_n = 0;
     rc = ns_parse_path(path, NS_FMT_AUTO, &sink, NULL, NULL, err, sizeof(err));
     if (a->tty) {
@@ -683,7 +693,6 @@ int ns_cmd_ship(int argc, char **argv)
     int64_t v;
     unsigned every = 10;
     struct sigaction sa;
-    uint64_t seqs[1];
 
     npos = ns_cli_parse("ship", argc, argv, opts, files, 4096);
     if (npos < 0) {
@@ -748,7 +757,7 @@ int ns_cmd_ship(int argc, char **argv)
                                         : "ntlmscope-spool";
     a->spool = spool;
     a->tty = isatty(STDERR_FILENO);
-    ns_buf_init(&a->batch, 256u << 20);
+    ns_batch_writer_init(&a->batch, 256u << 20);
     if (mkdir(spool, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "ntlmscope ship: cannot create the spool %s: %s\n", spool, strerror(errno));
         exit_code = 1;
@@ -768,13 +777,12 @@ int ns_cmd_ship(int argc, char **argv)
     }
     a->next_seq = 1;
     {
-        static uint64_t all[MAX_SPOOL];
+        static struct spooled all[MAX_SPOOL];
         size_t n = list_spool(a, all, MAX_SPOOL);
         if (n) {
-            a->next_seq = all[n - 1] + 1;
+            a->next_seq = all[n - 1].seq + 1;
         }
     }
-    (void)seqs;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(a->curl = curl_easy_init())) {
         fputs("ntlmscope ship: libcurl cannot start\n", stderr);
         exit_code = 1;
@@ -819,7 +827,7 @@ int ns_cmd_ship(int argc, char **argv)
         }
     }
 summary : {
-    static uint64_t left[MAX_SPOOL];
+    static struct spooled left[MAX_SPOOL];
     size_t pending = list_spool(a, left, MAX_SPOOL);
     printf("shipped %llu events in %llu batches: %llu accepted, %llu duplicate, %llu "
            "skipped (not NTLM), %llu rejected; %zu batch%s waiting in %s%s\n",
@@ -843,7 +851,7 @@ out:
     for (int k = 0; k < a->nfiles; k++) {
         free(a->files[k].path);
     }
-    ns_buf_free(&a->batch);
+    ns_batch_writer_free(&a->batch);
     memset(a->auth, 0, sizeof(a->auth));
     free(a);
     return exit_code;
