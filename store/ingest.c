@@ -16,9 +16,10 @@
 /* Events serialized one after the other: per field present, its number, a flags byte
  * (1: has a value, 4: a non-zero int follows, 2: a text follows), the int's 8 bytes, the
  * text's length (4 bytes), its bytes, a NUL and its string hash (a text field's int is 0
- * and left out: 520 bytes per event of bench/run.sh's domain instead of 640); PIPE_END, then the event's other digest hashes (struct
- * ns_digest: computed by the thread that serializes, so the store thread need not). Much
- * smaller than struct ns_event, so the ring can hold a commit's worth of events. */
+ * and left out: 520 bytes per event of bench/run.sh's domain instead of 640); PIPE_END, then the
+ * event's other digest hashes (struct ns_digest: computed by the thread that serializes, so the
+ * store thread need not). Much smaller than struct ns_event, so the ring can hold a commit's worth
+ * of events. */
 #define PIPE_END 0xFF
 _Static_assert(NS_F_COUNT < PIPE_END, "a field number must fit a byte below PIPE_END");
 
@@ -120,8 +121,7 @@ static int put_event(struct ns_buf *b, const struct ns_event *ev)
 
 /* Reads the event at *pos of the chunk into ev (its texts point into the chunk) and its
  * digest into d. */
-static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev,
-                      struct ns_digest *d)
+static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev, struct ns_digest *d)
 {
     const char *p = b->data;
     size_t at = *pos;
