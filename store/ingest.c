@@ -8,20 +8,124 @@
 #include <string.h>
 
 #include "ns_store.h"
+#include "store_int.h"
 
-#define PIPE_CHUNK ((size_t)256 << 10) /* a chunk is handed over once it holds this */
-/* Chunks in the ring: the parser runs ahead (about 12,000 events) while a commit runs. */
+/* A chunk's buffer grows (by doubling) to PIPE_CAP and is handed over once it holds
+ * PIPE_CHUNK, so that nearly all of it is used and the next event seldom makes it grow. */
+#define PIPE_CAP ((size_t)256 << 10)
+#define PIPE_CHUNK (PIPE_CAP - ((size_t)16 << 10))
+/* Chunks in the ring: the parser runs ahead (about 23,000 events) while a commit runs. */
 #define PIPE_DEPTH 24
 
-/* Events serialized one after the other: per field present, its number, a flags byte
- * (1: has a value, 4: a non-zero int follows, 2: a text follows), the int's 8 bytes, the
- * text's length (4 bytes), its bytes, a NUL and its string hash (a text field's int is 0
- * and left out: 520 bytes per event of bench/run.sh's domain instead of 640); PIPE_END, then the
- * event's other digest hashes (struct ns_digest: computed by the thread that serializes, so the
- * store thread need not). Much smaller than struct ns_event, so the ring can hold a commit's worth
- * of events. */
+/* Events serialized one after the other, each text written once per buffer (a chunk of the
+ * ring, or the events an HTTP batch holds):
+ *   a text record: PIPE_TEXT, its length (4 bytes), its ns_intern_hash (8), its bytes, a NUL;
+ *   an event record: per field present, its number, a flags byte (1: has a value, 4: a
+ *   non-zero int follows, 2: a text follows), the int's 8 bytes, the offset of its text's
+ *   record (4 bytes); then PIPE_END and the event's dependency hashes (struct ns_digest).
+ * A text's record comes before the first event that refers to it. The hashes are computed
+ * by the thread that serializes, so the store thread need not; texts once (bench/run.sh's
+ * domain: 250 bytes per event instead of 520 with each text in every event) let the ring run
+ * twice as far ahead. */
 #define PIPE_END 0xFF
-_Static_assert(NS_F_COUNT < PIPE_END, "a field number must fit a byte below PIPE_END");
+#define PIPE_TEXT 0xFE
+#define TEXT_HEAD (1 + 4 + 8) /* a text record's bytes before its text */
+_Static_assert(NS_F_COUNT < PIPE_TEXT, "a field number must fit a byte below PIPE_TEXT");
+
+/* The texts written in a buffer being filled, by hash (the writing thread's alone). */
+struct text_slot {
+    uint64_t hash; /* ns_intern_hash; 0: free (a hash of 0 is taken as 1) */
+    uint32_t off;  /* offset of its record in the buffer */
+    uint32_t len;  /* its length */
+};
+struct text_index {
+    struct text_slot *slots; /* cap entries */
+    size_t cap, used;        /* cap: a power of two */
+};
+
+/* Whether a field's text is interned (its hash goes to the store), by field. */
+static unsigned char interned[NS_F_COUNT];
+static pthread_once_t interned_once = PTHREAD_ONCE_INIT;
+
+static void interned_init(void)
+{
+    for (int f = 0; f < NS_F_COUNT; f++) {
+        interned[f] = (unsigned char)ns_pack_interned(f);
+    }
+}
+
+static void text_index_clear(struct text_index *x)
+{
+    if (x->slots) {
+        memset(x->slots, 0, x->cap * sizeof(*x->slots));
+    }
+    x->used = 0;
+}
+
+static void text_index_free(struct text_index *x)
+{
+    free(x->slots);
+    x->slots = NULL;
+    x->cap = x->used = 0;
+}
+
+static int text_index_grow(struct text_index *x)
+{
+    size_t cap = x->cap ? x->cap * 2 : 4096;
+    struct text_slot *n = calloc(cap, sizeof(*n));
+    if (!n) {
+        return NS_ENOMEM;
+    }
+    for (size_t k = 0; k < x->cap; k++) {
+        if (x->slots[k].hash) {
+            size_t m = x->slots[k].hash & (cap - 1);
+            while (n[m].hash) {
+                m = (m + 1) & (cap - 1);
+            }
+            n[m] = x->slots[k];
+        }
+    }
+    free(x->slots);
+    x->slots = n;
+    x->cap = cap;
+    return NS_OK;
+}
+
+/* The offset of text s's record in b, appending the record when b has none yet. */
+static int text_offset(struct ns_buf *b, struct text_index *x, const char *s, uint32_t *off)
+{
+    size_t len = strlen(s), m;
+    uint64_t h = ns_intern_hash(s);
+    char *p;
+    h = h ? h : 1;
+    if ((x->used + 1) * 2 > x->cap && text_index_grow(x) != NS_OK) {
+        return NS_ENOMEM;
+    }
+    for (m = h & (x->cap - 1); x->slots[m].hash; m = (m + 1) & (x->cap - 1)) {
+        const struct text_slot *t = &x->slots[m];
+        if (t->hash == h && t->len == len && !memcmp(b->data + t->off + TEXT_HEAD, s, len)) {
+            *off = t->off;
+            return NS_OK;
+        }
+    }
+    if (b->len + TEXT_HEAD + len + 1 > UINT32_MAX || !(p = ns_buf_space(b, TEXT_HEAD + len + 1))) {
+        return NS_ENOMEM;
+    }
+    {
+        uint32_t n = (uint32_t)len;
+        p[0] = (char)PIPE_TEXT;
+        memcpy(p + 1, &n, sizeof(n));
+        memcpy(p + 5, &h, sizeof(h));
+        memcpy(p + TEXT_HEAD, s, len + 1);
+    }
+    x->slots[m].hash = h;
+    x->slots[m].off = (uint32_t)b->len;
+    x->slots[m].len = (uint32_t)len;
+    x->used++;
+    *off = (uint32_t)b->len;
+    ns_buf_commit(b, TEXT_HEAD + len + 1);
+    return NS_OK;
+}
 
 struct pipe_chunk {
     struct ns_buf buf; /* the serialized events */
@@ -41,6 +145,13 @@ struct ns_pipeline {
     int busy;                            /* the store thread is storing a chunk */
     int quit;                            /* the store thread must stop */
     struct ns_event ev;                  /* the event being stored (texts in its chunk) */
+    struct text_index idx;               /* the texts of the chunk being filled */
+};
+
+/* Events parsed and held to be stored later (an HTTP batch). */
+struct ns_held {
+    struct ns_buf buf;     /* serialized */
+    struct text_index idx; /* their texts */
 };
 
 /* Frees a pipeline's memory (its thread is gone). */
@@ -50,6 +161,7 @@ static void pipeline_free(struct ns_pipeline *p)
         ns_buf_free(&p->chunk[k].buf);
     }
     ns_event_free(&p->ev);
+    text_index_free(&p->idx);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->changed);
     free(p);
@@ -71,26 +183,31 @@ static int store_one(struct ns_ingest *in, const struct ns_event *ev)
     return NS_OK;
 }
 
-/* Appends ev and its digest to the chunk: its size counted first, then written in place. */
-static int put_event(struct ns_buf *b, const struct ns_event *ev)
+/* Appends ev and its dependency hashes to b: the records of its new texts, then its own (its
+ * size counted first, then written in place). */
+static int put_event(struct ns_buf *b, struct text_index *x, const struct ns_event *ev)
 {
-    size_t need = 1 + 2 * sizeof(uint64_t), len[NS_F_COUNT], at = 0;
-    struct ns_digest d;
+    size_t need = 1 + 2 * sizeof(uint64_t), at = 0;
+    uint32_t off[NS_F_COUNT];
+    uint64_t h1, h2;
     char *p;
+    int rc;
     for (int f = 0; f < NS_F_COUNT; f++) {
         if (!ev->has[f] && !ev->s[f]) {
             continue;
         }
         need += 2 + (ev->i[f] ? sizeof(ev->i[f]) : 0);
         if (ev->s[f]) {
-            len[f] = strlen(ev->s[f]);
-            need += sizeof(uint32_t) + len[f] + 1 + sizeof(uint64_t);
+            if ((rc = text_offset(b, x, ev->s[f], &off[f])) != NS_OK) {
+                return rc;
+            }
+            need += sizeof(uint32_t);
         }
     }
     if (!(p = ns_buf_space(b, need))) {
         return NS_ENOMEM;
     }
-    ns_store_digest(ev, &d);
+    ns_store_dep_digest(ev, &h1, &h2);
     for (int f = 0; f < NS_F_COUNT; f++) {
         if (!ev->has[f] && !ev->s[f]) {
             continue;
@@ -102,18 +219,13 @@ static int put_event(struct ns_buf *b, const struct ns_event *ev)
             at += sizeof(ev->i[f]);
         }
         if (ev->s[f]) {
-            uint32_t n = (uint32_t)len[f];
-            memcpy(p + at, &n, sizeof(n));
-            at += sizeof(n);
-            memcpy(p + at, ev->s[f], len[f] + 1);
-            at += len[f] + 1;
-            memcpy(p + at, &d.str[f], sizeof(d.str[f]));
-            at += sizeof(d.str[f]);
+            memcpy(p + at, &off[f], sizeof(off[f]));
+            at += sizeof(off[f]);
         }
     }
     p[at++] = (char)PIPE_END;
-    memcpy(p + at, &d.dep_h1, sizeof(uint64_t));
-    memcpy(p + at + 8, &d.dep_h2, sizeof(uint64_t));
+    memcpy(p + at, &h1, sizeof(uint64_t));
+    memcpy(p + at + 8, &h2, sizeof(uint64_t));
     at += 2 * sizeof(uint64_t);
     ns_buf_commit(b, at);
     return NS_OK;
@@ -128,6 +240,12 @@ static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev, 
     memset(ev->s, 0, sizeof(ev->s));
     memset(ev->i, 0, sizeof(ev->i)); /* as ns_event_reset: nothing of the previous event */
     memset(ev->has, 0, sizeof(ev->has));
+    memset(d->str, 0, sizeof(d->str));
+    while ((unsigned char)p[at] == PIPE_TEXT) { /* texts: read where an event refers to them */
+        uint32_t len;
+        memcpy(&len, p + at + 1, sizeof(len));
+        at += TEXT_HEAD + len + 1;
+    }
     while ((unsigned char)p[at] != PIPE_END) {
         int f = (unsigned char)p[at], flags = (unsigned char)p[at + 1];
         at += 2;
@@ -137,12 +255,13 @@ static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev, 
             at += sizeof(ev->i[f]);
         }
         if (flags & 2) {
-            uint32_t len;
-            memcpy(&len, p + at, sizeof(len));
-            ev->s[f] = p + at + sizeof(len);
-            at += sizeof(len) + len + 1;
-            memcpy(&d->str[f], p + at, sizeof(d->str[f]));
-            at += sizeof(d->str[f]);
+            uint32_t off;
+            memcpy(&off, p + at, sizeof(off));
+            at += sizeof(off);
+            ev->s[f] = p + off + TEXT_HEAD;
+            if (interned[f]) {
+                memcpy(&d->str[f], p + off + 5, sizeof(d->str[f]));
+            }
         }
     }
     at++;
@@ -250,7 +369,7 @@ static void *store_thread(void *arg)
         c = &p->chunk[k];
         store_serialized(in, &c->buf, (uint64_t)c->n, &p->ev);
         ns_buf_reset(&c->buf);
-        if (c->buf.cap > 2 * PIPE_CHUNK) {
+        if (c->buf.cap > PIPE_CAP) {
             ns_buf_free(&c->buf); /* grown by a huge event: give the memory back */
             ns_buf_init(&c->buf, PIPE_CHUNK + 4 * (size_t)NS_RAW_MAX_BYTES);
         }
@@ -281,7 +400,8 @@ static int hand_over(struct ns_ingest *in)
         pthread_cond_wait(&p->changed, &p->lock);
     }
     p->filling = k;
-    rc = in->db_rc; /* read under the lock: the store thread writes it */
+    text_index_clear(&p->idx); /* the parser's alone */
+    rc = in->db_rc;            /* read under the lock: the store thread writes it */
     pthread_mutex_unlock(&p->lock);
     return rc;
 }
@@ -293,7 +413,7 @@ static int on_event(void *ctx, const struct ns_event *ev)
     int rc;
     in->handed++;
     if (in->held) {
-        if ((rc = put_event(in->held, ev)) != NS_OK) {
+        if ((rc = put_event(&in->held->buf, &in->held->idx, ev)) != NS_OK) {
             in->db_rc = rc;
             return rc;
         }
@@ -304,7 +424,7 @@ static int on_event(void *ctx, const struct ns_event *ev)
         return store_one(in, ev);
     }
     c = &in->pipe->chunk[in->pipe->filling];
-    if ((rc = put_event(&c->buf, ev)) != NS_OK) {
+    if ((rc = put_event(&c->buf, &in->pipe->idx, ev)) != NS_OK) {
         in->db_rc = rc;
         return rc;
     }
@@ -316,11 +436,12 @@ static int on_event(void *ctx, const struct ns_event *ev)
 
 int ns_ingest_hold(struct ns_ingest *in)
 {
+    pthread_once(&interned_once, interned_init);
     if (!in->held) {
-        if (!(in->held = malloc(sizeof(*in->held)))) {
+        if (!(in->held = calloc(1, sizeof(*in->held)))) {
             return NS_ENOMEM;
         }
-        ns_buf_init(in->held, (size_t)1 << 30);
+        ns_buf_init(&in->held->buf, (size_t)1 << 30);
     }
     in->nheld = 0;
     return NS_OK;
@@ -333,9 +454,10 @@ int ns_ingest_store_held(struct ns_ingest *in)
         return in->db_rc;
     }
     ns_event_init(&ev);
-    store_serialized(in, in->held, in->nheld, &ev);
+    store_serialized(in, &in->held->buf, in->nheld, &ev);
     ns_event_free(&ev);
-    ns_buf_reset(in->held);
+    ns_buf_reset(&in->held->buf);
+    text_index_clear(&in->held->idx);
     in->nheld = 0;
     return in->db_rc;
 }
@@ -343,7 +465,8 @@ int ns_ingest_store_held(struct ns_ingest *in)
 void ns_ingest_drop_held(struct ns_ingest *in)
 {
     if (in && in->held) {
-        ns_buf_free(in->held);
+        ns_buf_free(&in->held->buf);
+        text_index_free(&in->held->idx);
         free(in->held);
         in->held = NULL;
         in->nheld = 0;
@@ -356,6 +479,7 @@ int ns_ingest_pipeline(struct ns_ingest *in)
     if (!p) {
         return NS_ENOMEM;
     }
+    pthread_once(&interned_once, interned_init);
     for (int k = 0; k < PIPE_DEPTH; k++) {
         /* room for a chunk plus one event of the largest size (its texts and their framing) */
         ns_buf_init(&p->chunk[k].buf, PIPE_CHUNK + 4 * (size_t)NS_RAW_MAX_BYTES);

@@ -46,6 +46,8 @@ struct ns_digest {
 };
 /* Computes ev's digest; safe on any thread. */
 void ns_store_digest(const struct ns_event *ev, struct ns_digest *d);
+/* Only its dependency hashes (dep_h1, dep_h2). */
+void ns_store_dep_digest(const struct ns_event *ev, uint64_t *h1, uint64_t *h2);
 
 /* Events to store, in order: next gives the next one (NULL at the end; valid until the next
  * call), tell and seek return to a place (the store reads each event twice). digest is NULL,
@@ -219,6 +221,7 @@ struct ns_ingest_counts {
 typedef void (*ns_reject_fn)(void *ctx, const char *source, const char *where, const char *why);
 
 struct ns_pipeline; /* store/ingest.c */
+struct ns_held;     /* store/ingest.c */
 
 struct ns_ingest {
     struct ns_store *st;       /* where events go */
@@ -229,7 +232,7 @@ struct ns_ingest {
     struct ns_pipeline *pipe;  /* a store thread, when started; NULL: store inline */
     uint64_t handed;           /* NTLM events handed to the store (the parsing thread's count,
                                   for progress while the store thread counts the rest) */
-    struct ns_buf *held;       /* events parsed and kept to be stored later, or NULL */
+    struct ns_held *held;      /* events parsed and kept to be stored later, or NULL */
     uint64_t nheld;            /* events in held */
 };
 

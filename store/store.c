@@ -603,8 +603,8 @@ sqlite3_stmt *ns_store_stmt(struct ns_store *st, enum ns_stmt which)
 /* The fields whose str.id the exception-list rollup reads (struct slice_event). */
 enum exc_field { EF_TARGET, EF_SERVER, EF_CLIENT, EF_CLIENT_IP, EF_ACCOUNT, EF_DOMAIN, EF_COUNT };
 static const enum ns_field exc_fields[EF_COUNT] = {
-    NS_F_target_machine, NS_F_server_name,  NS_F_client_machine,
-    NS_F_client_ip,      NS_F_account,      NS_F_account_domain,
+    NS_F_target_machine, NS_F_server_name, NS_F_client_machine,
+    NS_F_client_ip,      NS_F_account,     NS_F_account_domain,
 };
 
 /* An event of the slice being stored (store_slice): its identity, its dependency and where
@@ -667,7 +667,7 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
         snprintf(err, errlen, "out of memory");
         return NS_ENOMEM;
     }
-    st->deps.nkeys = st->deps.nparts = 0; /* keyed by dependency id and day */
+    st->deps.nkeys = st->deps.nparts = 0;   /* keyed by dependency id and day */
     st->hosts.nkeys = st->hosts.nparts = 1; /* computer, role */
     st->excs.nkeys = 4;                     /* kind, name, client, account */
     st->excs.nparts = 0;
@@ -1045,7 +1045,7 @@ static int exc_key(struct ns_store *st, const struct ns_event *ev, const int64_t
     const char *role = ev->s[NS_F_role] ? ev->s[NS_F_role] : "";
     int client = !strcmp(role, "client");
     enum exc_field nf = client ? EF_TARGET : EF_SERVER;
-    const char *name = client ? ev->s[NS_F_target_machine]
+    const char *name = client                ? ev->s[NS_F_target_machine]
                        : !strcmp(role, "dc") ? ev->s[NS_F_server_name]
                                              : NULL;
     const char *account = ev->s[NS_F_account] ? ev->s[NS_F_account] : "";
@@ -1061,11 +1061,9 @@ static int exc_key(struct ns_store *st, const struct ns_event *ev, const int64_t
     key->day = ns_day_of(ev->i[NS_F_time_created]);
     key->key[EXC_SPELLED] = ids[nf];
     if ((rc = ns_intern(st, client ? "remote" : "domain", &key->key[0])) != NS_OK ||
-        (rc = ns_intern_folded(st, name, fold_id(name, ids[nf]), NULL, 0, &key->key[1])) !=
-            NS_OK ||
-        (from &&
-         (rc = ns_intern_folded(st, from, fold_id(from, ids[cf]), NULL, 0, &key->key[2])) !=
-             NS_OK) ||
+        (rc = ns_intern_folded(st, name, fold_id(name, ids[nf]), NULL, 0, &key->key[1])) != NS_OK ||
+        (from && (rc = ns_intern_folded(st, from, fold_id(from, ids[cf]), NULL, 0, &key->key[2])) !=
+                     NS_OK) ||
         (rc = ns_intern_folded(st, account, fold_id(account, ids[EF_ACCOUNT]), domain,
                                fold_id(domain, ids[EF_DOMAIN]), &key->key[3])) != NS_OK) {
         return rc;
@@ -1088,12 +1086,17 @@ static void host_key(const struct ns_event *ev, int64_t computer, struct agg *ke
     key->part[0] = ev->s[NS_F_role] ? ev->s[NS_F_role] : "other";
 }
 
-void ns_store_digest(const struct ns_event *ev, struct ns_digest *d)
+void ns_store_dep_digest(const struct ns_event *ev, uint64_t *h1, uint64_t *h2)
 {
     struct dep_key dk;
     char client[256], target[256];
     dep_key_of(ev, &dk, client, target);
-    dep_key_hash(&dk, &d->dep_h1, &d->dep_h2);
+    dep_key_hash(&dk, h1, h2);
+}
+
+void ns_store_digest(const struct ns_event *ev, struct ns_digest *d)
+{
+    ns_store_dep_digest(ev, &d->dep_h1, &d->dep_h2);
     for (int f = 0; f < NS_F_COUNT; f++) {
         d->str[f] = ev->s[f] && ns_pack_interned(f) ? ns_intern_hash(ev->s[f]) : 0;
     }
@@ -1101,8 +1104,8 @@ void ns_store_digest(const struct ns_event *ev, struct ns_digest *d)
 
 /* Counts a newly stored event (e: its place in the slice) into the batch's rollups; row is
  * its dependency's. */
-static int count_event(struct ns_store *st, const struct ns_event *ev,
-                       const struct slice_event *e, struct agg *row)
+static int count_event(struct ns_store *st, const struct ns_event *ev, const struct slice_event *e,
+                       struct agg *row)
 {
     struct agg key;
     const char *ver = ev->s[NS_F_ntlm_version];
@@ -1205,11 +1208,9 @@ static int slice_add(struct ns_store *st, const struct ns_event *ev, const struc
         return NS_EDB;
     }
     if ((rc = dep_resolve(st, ev, dg, &e->dep, &e->h1, &e->h2)) != NS_OK ||
-        (rc = dg ? ns_intern_hashed(st, ev->s[NS_F_computer], dg->str[NS_F_computer],
-                                    &e->computer)
+        (rc = dg ? ns_intern_hashed(st, ev->s[NS_F_computer], dg->str[NS_F_computer], &e->computer)
                  : ns_intern(st, ev->s[NS_F_computer], &e->computer)) != NS_OK ||
-        (rc = dg ? ns_intern_hashed(st, ev->s[NS_F_channel], dg->str[NS_F_channel],
-                                    &e->channel)
+        (rc = dg ? ns_intern_hashed(st, ev->s[NS_F_channel], dg->str[NS_F_channel], &e->channel)
                  : ns_intern(st, ev->s[NS_F_channel], &e->channel)) != NS_OK ||
         (rc = ns_pack_event(st, ev, dg ? dg->str : NULL, agent, &st->packed)) != NS_OK) {
         return rc;
@@ -1248,8 +1249,7 @@ static int store_slice(struct ns_store *st, const struct ns_event_source *src, c
         /* a batch is opened for an event to store, not before (count: not an upgrade's
          * copy, which runs inside the upgrade's transaction) */
         if ((count && !st->in_batch && (rc = begin_batch(st)) != NS_OK) ||
-            (rc = slice_add(st, ev, src->digest ? src->digest(src->ctx) : NULL, agent)) !=
-                NS_OK) {
+            (rc = slice_add(st, ev, src->digest ? src->digest(src->ctx) : NULL, agent)) != NS_OK) {
             return rc;
         }
     }
@@ -1586,7 +1586,7 @@ static void sort_deps(struct agg **rows, size_t n, int dep_first,
     struct keyed {
         uint64_t key;
         struct agg *a;
-    } *mem, *v, *w;
+    } * mem, *v, *w;
     if (n < 2) {
         return;
     }
@@ -2219,22 +2219,16 @@ static int view_ranged(int vi)
 /* A view's statements: as written, with its dependency filter file, or over every day. */
 /* A view's statements: over part of the stored days, with a dependency filter (dep_file),
  * over every stored day, and the two ranges again searching the dependencies (search). */
-enum view_variant {
-    VIEW_PLAIN,
-    VIEW_DEP_FILTER,
-    VIEW_WHOLE_RANGE,
-    VIEW_SEARCH,
-    VIEW_SEARCH_WHOLE
-};
+enum view_variant { VIEW_PLAIN, VIEW_DEP_FILTER, VIEW_WHOLE_RANGE, VIEW_SEARCH, VIEW_SEARCH_WHOLE };
 _Static_assert(VIEW_SEARCH_WHOLE + 1 == NS_VIEW_VARIANTS, "a statement for each variant");
 
 static int prepare_view(struct ns_store *st, int vi, enum view_variant variant)
 {
     const char *file = variant == VIEW_DEP_FILTER ? views[vi].dep_file : views[vi].file;
     const char *body = ns_sql_text(file), *head = "", *tail = "";
-    const char *prefix =
-        variant == VIEW_WHOLE_RANGE || variant == VIEW_SEARCH_WHOLE ? "dep_range_whole.sql"
-                                                                    : views[vi].prefix;
+    const char *prefix = variant == VIEW_WHOLE_RANGE || variant == VIEW_SEARCH_WHOLE
+                             ? "dep_range_whole.sql"
+                             : views[vi].prefix;
     const char *pick = variant == VIEW_SEARCH || variant == VIEW_SEARCH_WHOLE
                            ? ns_sql_text("dep_range_search.sql")
                            : ns_sql_text("dep_range_all.sql");
