@@ -16,6 +16,11 @@ struct ns_store; /* opaque: store/store.c */
  * larger batch writes fewer rows per event (65,536 against 32,768: 5.9% fewer instructions
  * for 219 k events); ingest's peak RSS stays under 64 MB with it (61 MB at 10 M events). */
 #define NS_STORE_BATCH 65536
+/* A batch also ends once its rollup rows (dependency-days, exception-list and host rows, 144
+ * bytes each in memory) reach this many, so that their memory is bounded whatever the
+ * events: bench/run.sh's 1 M events make 73,000 a batch, its 200,000 (more days per batch)
+ * 109,000, which took peak RSS to 64 MB. */
+#define NS_STORE_ROLLUP_ROWS 80000
 
 /*
  * Opens (creating if needed) and migrates the database at path. Returns NS_OK and sets *out,
@@ -67,6 +72,10 @@ int ns_store_add_events(struct ns_store *st, const struct ns_event_source *src, 
 /* Events per automatic commit (default NS_STORE_BATCH); 0: commit only in ns_store_commit,
  * so a whole HTTP batch is one transaction. */
 void ns_store_set_batch_limit(struct ns_store *st, int events);
+/* Rollup rows after which an automatic commit comes early (default NS_STORE_ROLLUP_ROWS). */
+void ns_store_set_rollup_limit(struct ns_store *st, size_t rows);
+/* Transactions committed since the store was opened. */
+uint64_t ns_store_commits(const struct ns_store *st);
 /* WAL checkpoints of a writer run on a thread of their own (store/checkpoint.c): a pass
  * starts when a commit leaves start frames (pages) in the WAL, the writer copies back the
  * last ones itself when at most gap are left, and waits for the thread when the WAL reaches

@@ -672,6 +672,7 @@ static int store_open(struct ns_store **out, const char *path, int readonly, cha
     st->excs.nkeys = 4;                     /* kind, name, client, account */
     st->excs.nparts = 0;
     st->batch_limit = NS_STORE_BATCH;
+    st->rollup_limit = NS_STORE_ROLLUP_ROWS;
     st->readonly = readonly;
     ns_arena_init(&st->keys, (size_t)256 << 20);
     ns_arena_init(&st->strs.text, (size_t)32 << 20);
@@ -734,6 +735,16 @@ int ns_store_open_readonly(struct ns_store **out, const char *path, char *err, s
 void ns_store_set_batch_limit(struct ns_store *st, int events)
 {
     st->batch_limit = events;
+}
+
+void ns_store_set_rollup_limit(struct ns_store *st, size_t rows)
+{
+    st->rollup_limit = rows;
+}
+
+uint64_t ns_store_commits(const struct ns_store *st)
+{
+    return st->commits;
 }
 
 void ns_store_set_agent(struct ns_store *st, const char *agent)
@@ -1301,7 +1312,9 @@ int ns_store_add_events(struct ns_store *st, const struct ns_event_source *src, 
     }
     for (size_t n = 1; n && rc == NS_OK;) {
         rc = store_slice(st, src, st->agent, 1, &n, stored, duplicates);
-        if (rc == NS_OK && st->batch_limit > 0 && st->batch_events >= st->batch_limit) {
+        if (rc == NS_OK && st->batch_limit > 0 &&
+            (st->batch_events >= st->batch_limit ||
+             st->deps.used + st->excs.used + st->hosts.used >= st->rollup_limit)) {
             rc = ns_store_commit(st);
         }
     }
@@ -2091,6 +2104,7 @@ int ns_store_commit(struct ns_store *st)
     if (rc == NS_OK && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         rc = ns_store_fail(st, "committing a batch");
     }
+    st->commits += rc == NS_OK;
     if (rc != NS_OK) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         ns_intern_clear(&st->strs); /* strings and dependencies added by the batch are gone */

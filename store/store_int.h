@@ -56,13 +56,13 @@ struct agg;
  * slot costs 8 bytes where a row costs 144, so the rows take what is used and the index the
  * room to spare. */
 struct agg_table {
-    struct agg *rows;  /* the rows */
-    size_t room;       /* rows allocated */
-    size_t used;       /* rows in use */
-    uint64_t *slots;   /* the index: cap entries, 0 = empty */
-    size_t cap;        /* power of two */
-    int nkeys;         /* leading parts that form the key */
-    int nparts;        /* parts stored */
+    struct agg *rows; /* the rows */
+    size_t room;      /* rows allocated */
+    size_t used;      /* rows in use */
+    uint64_t *slots;  /* the index: cap entries, 0 = empty */
+    size_t cap;       /* power of two */
+    int nkeys;        /* leading parts that form the key */
+    int nparts;       /* parts stored */
 };
 
 /* Dependency ids already known, by two independent 64-bit hashes of the dependency's key
@@ -91,52 +91,54 @@ struct ns_range_cache {
 };
 
 struct ns_store {
-    sqlite3 *db;                         /* the connection */
-    sqlite3_stmt *insert_event;          /* sql/event_insert.sql */
-    sqlite3_stmt *find_dep;              /* sql/dep_find.sql */
-    sqlite3_stmt *insert_dep;            /* sql/dep_insert.sql */
-    sqlite3_stmt *upsert_host;           /* sql/host_upsert.sql */
-    sqlite3_stmt *upsert_exc;            /* sql/exc_upsert.sql */
-    sqlite3_stmt *upsert_depday;         /* sql/dep_day_upsert.sql */
-    sqlite3_stmt *insert_depday;         /* sql/dep_day_insert.sql */
-    sqlite3_stmt *add_depday;            /* sql/dep_day_add.sql */
-    sqlite3_stmt *add_deptotal;          /* sql/dep_total_add.sql */
-    sqlite3_stmt *add_daytotal;          /* sql/day_total_add.sql */
-    sqlite3_stmt *add_dayactive;         /* sql/day_active_add.sql */
-    sqlite3_stmt *dep_last_days;         /* sql/dep_last_days.sql */
-    sqlite3_stmt *dep_day_seen;          /* sql/dep_day_seen.sql */
-    sqlite3_stmt *insert_dep_keyed;      /* sql/dep_insert_keyed.sql */
-    sqlite3_stmt *add_hosttotal;         /* sql/host_total_add.sql */
-    sqlite3_stmt *str_get;               /* sql/str_get.sql */
-    sqlite3_stmt *str_add;               /* sql/str_add.sql */
+    sqlite3 *db;                                   /* the connection */
+    sqlite3_stmt *insert_event;                    /* sql/event_insert.sql */
+    sqlite3_stmt *find_dep;                        /* sql/dep_find.sql */
+    sqlite3_stmt *insert_dep;                      /* sql/dep_insert.sql */
+    sqlite3_stmt *upsert_host;                     /* sql/host_upsert.sql */
+    sqlite3_stmt *upsert_exc;                      /* sql/exc_upsert.sql */
+    sqlite3_stmt *upsert_depday;                   /* sql/dep_day_upsert.sql */
+    sqlite3_stmt *insert_depday;                   /* sql/dep_day_insert.sql */
+    sqlite3_stmt *add_depday;                      /* sql/dep_day_add.sql */
+    sqlite3_stmt *add_deptotal;                    /* sql/dep_total_add.sql */
+    sqlite3_stmt *add_daytotal;                    /* sql/day_total_add.sql */
+    sqlite3_stmt *add_dayactive;                   /* sql/day_active_add.sql */
+    sqlite3_stmt *dep_last_days;                   /* sql/dep_last_days.sql */
+    sqlite3_stmt *dep_day_seen;                    /* sql/dep_day_seen.sql */
+    sqlite3_stmt *insert_dep_keyed;                /* sql/dep_insert_keyed.sql */
+    sqlite3_stmt *add_hosttotal;                   /* sql/host_total_add.sql */
+    sqlite3_stmt *str_get;                         /* sql/str_get.sql */
+    sqlite3_stmt *str_add;                         /* sql/str_add.sql */
     sqlite3_stmt *views[NVIEWS][NS_VIEW_VARIANTS]; /* sql/view_*.sql, prepared on first use
                                                       (store.c: enum view_variant) */
-    sqlite3_stmt *range_whole;           /* sql/range_whole.sql */
-    sqlite3_stmt *cached[NS_STMT_COUNT]; /* other statements, prepared on first use */
-    const char *agent;                   /* agent of the events being added, or NULL */
-    int batch_limit;                     /* events per automatic commit; 0: only ns_store_commit */
-    int readonly;                        /* opened with ns_store_open_readonly */
-    int64_t last_total;                  /* rows the last view matched before limit/offset, or -1 */
-    int in_batch;                        /* a transaction is open */
-    int batch_events;                    /* events added to the open batch */
-    struct dep_cache dep_ids;            /* dependency ids by key */
-    int new_deps;                        /* dependencies created in a row by upsert_dep */
-    int64_t seen_version;                /* data_version when the cache was last valid */
-    struct ns_range_cache range;         /* the connection's last range summed (range.c) */
-    struct agg_table deps;               /* dependency rollups of the batch, by id and day */
-    struct agg_table hosts;              /* host rollups of the batch */
-    struct agg_table excs;               /* exception-list rollups of the batch */
-    struct ns_arena keys;                /* key text of both tables */
-    struct ns_intern strs;               /* interned strings (pack.c) */
-    struct ns_buf packed;                /* the packed fields of the event being stored */
-    int64_t pack_ids[NS_F_COUNT];        /* their str.id (ns_pack_id) */
-    struct slice_event *slice;           /* the events being stored (STORE_SLICE) */
-    unsigned char *slice_dup;            /* 1: that event was already stored */
-    size_t nslice;                       /* events in slice */
-    struct ns_buf slice_blobs;           /* their packed fields */
-    struct ns_buf day_pack;              /* a day's pack being written (range.c) */
-    struct ns_ckpt *ckpt;                /* checkpoints beside the writer (checkpoint.c) */
-    char errmsg[256];                    /* last error */
+    sqlite3_stmt *range_whole;                     /* sql/range_whole.sql */
+    sqlite3_stmt *cached[NS_STMT_COUNT];           /* other statements, prepared on first use */
+    const char *agent;                             /* agent of the events being added, or NULL */
+    int batch_limit;              /* events per automatic commit; 0: only ns_store_commit */
+    size_t rollup_limit;          /* rollup rows that end an automatic batch early */
+    uint64_t commits;             /* transactions committed */
+    int readonly;                 /* opened with ns_store_open_readonly */
+    int64_t last_total;           /* rows the last view matched before limit/offset, or -1 */
+    int in_batch;                 /* a transaction is open */
+    int batch_events;             /* events added to the open batch */
+    struct dep_cache dep_ids;     /* dependency ids by key */
+    int new_deps;                 /* dependencies created in a row by upsert_dep */
+    int64_t seen_version;         /* data_version when the cache was last valid */
+    struct ns_range_cache range;  /* the connection's last range summed (range.c) */
+    struct agg_table deps;        /* dependency rollups of the batch, by id and day */
+    struct agg_table hosts;       /* host rollups of the batch */
+    struct agg_table excs;        /* exception-list rollups of the batch */
+    struct ns_arena keys;         /* key text of both tables */
+    struct ns_intern strs;        /* interned strings (pack.c) */
+    struct ns_buf packed;         /* the packed fields of the event being stored */
+    int64_t pack_ids[NS_F_COUNT]; /* their str.id (ns_pack_id) */
+    struct slice_event *slice;    /* the events being stored (STORE_SLICE) */
+    unsigned char *slice_dup;     /* 1: that event was already stored */
+    size_t nslice;                /* events in slice */
+    struct ns_buf slice_blobs;    /* their packed fields */
+    struct ns_buf day_pack;       /* a day's pack being written (range.c) */
+    struct ns_ckpt *ckpt;         /* checkpoints beside the writer (checkpoint.c) */
+    char errmsg[256];             /* last error */
 };
 
 /* Returns the cached statement for which, preparing it on first use. NULL on error
@@ -253,8 +255,8 @@ uint64_t ns_intern_hash(const char *s);
  * to b folded when b is not NULL; a_id, b_id: their own str.id, -1 for an empty text (0:
  * unknown, then the texts are folded and looked up each time). *id = 0 when a is empty and b
  * is NULL or empty. */
-int ns_intern_folded(struct ns_store *st, const char *a, int64_t a_id, const char *b,
-                     int64_t b_id, int64_t *id);
+int ns_intern_folded(struct ns_store *st, const char *a, int64_t a_id, const char *b, int64_t b_id,
+                     int64_t *id);
 void ns_intern_clear(struct ns_intern *t);
 void ns_intern_free(struct ns_intern *t);
 /* Packs the fields of ev that are not columns, and the agent, into out; hash: NULL, or the

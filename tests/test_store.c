@@ -795,6 +795,63 @@ static void test_duplicates_in_slices(void **state)
     tmpdb_remove(&t2);
 }
 
+/* A batch ends early once its rollup rows reach the limit, so their memory is bounded
+ * whatever the events; what is stored and counted is the same as in one batch. */
+static void test_rollup_rows_end_a_batch(void **state)
+{
+    static const char *const views[] = {
+        "dependencies", "hosts", "trend", "accounts", "remote_server_exceptions", "totals"};
+    struct tmpdb t, t2;
+    struct ns_store *st = NULL, *one = NULL;
+    struct ns_buf xml;
+    char err[256];
+    uint64_t before;
+    (void)state;
+    tmpdb_make(&t);
+    tmpdb_make(&t2);
+    ns_buf_init(&xml, 0);
+    for (int k = 0; k < 3000; k++) { /* each event its own dependency, host and day mostly */
+        char when[40], client[16], account[16];
+        snprintf(when, sizeof(when), "2026-03-%02dT10:%02d:00Z", k % 28 + 1, k % 60);
+        snprintf(client, sizeof(client), "WS%04d", k);
+        snprintf(account, sizeof(account), "user%d", k % 700);
+        xml_event(&xml, NTLM_PROV, NTLM_CH, 8001, client, k + 1, when, "TargetName",
+                  k % 2 ? "FS01" : "SQL01", "UserName", account, "DomainName", "CORP", NULL);
+    }
+    assert_int_equal(ns_store_open(&st, t.path, err, sizeof(err)), NS_OK);
+    assert_int_equal(ns_store_open(&one, t2.path, err, sizeof(err)), NS_OK);
+    ns_store_set_rollup_limit(st, 500);
+    before = ns_store_commits(st);
+    assert_int_equal(ingest_piped(st, &xml).stored, 3000);
+    /* checked between slices of 1,024 events: each slice's rows pass the limit */
+    assert_true(ns_store_commits(st) - before >= 3);
+    before = ns_store_commits(one);
+    assert_int_equal(ingest_buf(one, NS_FMT_XML, xml.data, xml.len).stored, 3000);
+    assert_int_equal(ns_store_commits(one) - before, 1);
+    for (size_t k = 0; k < sizeof(views) / sizeof(views[0]); k++) {
+        json_t *a = view(st, views[k], NULL), *b = view(one, views[k], NULL);
+        assert_true(json_array_size(a) > 0);
+        if (!json_equal(a, b)) {
+            fail_msg("view %s differs after early commits", views[k]);
+        }
+        json_decref(a);
+        json_decref(b);
+    }
+    /* and again: every event a duplicate, nothing counted twice */
+    assert_int_equal(ingest_piped(st, &xml).duplicates, 3000);
+    {
+        json_t *a = view(st, "totals", NULL), *b = view(one, "totals", NULL);
+        assert_true(json_equal(a, b));
+        json_decref(a);
+        json_decref(b);
+    }
+    assert_int_equal(ns_store_close(st), NS_OK);
+    assert_int_equal(ns_store_close(one), NS_OK);
+    ns_buf_free(&xml);
+    tmpdb_remove(&t);
+    tmpdb_remove(&t2);
+}
+
 static void test_ingest_pipeline(void **state)
 {
     struct tmpdb t, t2;
@@ -2224,6 +2281,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duplicates_across_files_and_formats),
         cmocka_unit_test(test_rollups_match_raw_events),
+        cmocka_unit_test(test_rollup_rows_end_a_batch),
         cmocka_unit_test(test_view_keys),
         cmocka_unit_test(test_schema_version_checked),
         cmocka_unit_test(test_unknown_view),
