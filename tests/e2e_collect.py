@@ -324,6 +324,25 @@ def main():
           count_events(db3) == before + 3 + events_in(core[1]) and
           "shipped %d events in 2 batches" % events_in(core[1]) in r.stdout,
           (r.stdout, r.stderr[-300:], left))
+
+    # --- a crash between saving the progress and moving a batch into the spool -----------------
+    pdir = path("spool-parts")
+    os.mkdir(pdir, 0o700)
+    with open(os.path.join(pdir, "state"), "w") as f:
+        f.write("spooled\t5\n")  # the progress counts batch 5, not batch 6
+    for seq, rid in ((5, 990005), (6, 990006)):
+        with open(os.path.join(pdir, "batch-%020d.nsb.part" % seq), "wb") as f:
+            f.write(nsbatch("PARTHOST", rid))
+    before = count_events(db3)
+    r = subprocess.run([BIN, "ship", "--server", srv.url, "--token-file", tokfile, "--spool", pdir,
+                        core[1]], capture_output=True, text=True, timeout=300)
+    rids = {e.get("record_id") for e in json.loads(run(
+        "report", "--db", db3, "--view", "events", "--format", "json").stdout)
+        if e.get("computer") == "PARTHOST"}
+    check("after a crash, the batch the progress counts is sent and the other dropped",
+          r.returncode == 0 and rids == {990005} and count_events(db3) == before + 1 and
+          not [f for f in os.listdir(pdir) if f.endswith(".part")],
+          (rids, r.stdout, r.stderr[-300:], os.listdir(pdir)))
     srv.stop()
 
     # --- the server down for good: the agent says so and keeps the spool -----------------------
@@ -417,6 +436,31 @@ def urlcode(srv, p):
 def set_of(xml_file):
     with open(xml_file) as fh:
         return {line for line in fh if line.startswith("<Event")}
+
+
+def nsbatch(computer, record_id):
+    """A binary batch (collector/batch.c) of one 4020 event, written by hand."""
+    def varint(u):
+        out = bytearray()
+        while u >= 0x80:
+            out.append((u & 0x7f) | 0x80)
+            u >>= 7
+        out.append(u)
+        return bytes(out)
+
+    def zz(v):
+        return (v << 1) ^ (v >> 63)
+
+    def text(t):
+        return b"S" + varint(len(t)) + t
+
+    # fields by their number in NS_FIELDS: channel 0, event_id 2, time_created 8,
+    # record_id 9, computer 10
+    body = (bytes([0]) + varint(0) + bytes([2]) + varint(zz(4020)) + bytes([8]) +
+            varint(zz(1793000000000000 + record_id)) + bytes([9]) + varint(zz(record_id)) +
+            bytes([10]) + varint(1))
+    return (b"NSBATCH1" + text(b"Microsoft-Windows-NTLM/Operational") + text(computer.encode()) +
+            b"E" + varint(len(body)) + body + b"Z" + varint(1))
 
 
 def count_events_file(xml_file):

@@ -4,11 +4,16 @@
  * the server, at least once and with per-file progress so a restart neither loses nor
  * re-sends a log.
  *
- * Delivery order, so that a crash at any point loses nothing:
- *   1. a full batch is written into the spool (temporary file, fsync, rename), in the binary
+ * Delivery order, so that a crash at any point loses nothing and repeats at most the batch
+ * that was on its way:
+ *   1. a full batch is written beside the spool (batch-N.nsb.part, fsync), in the binary
  *      batch of collector/batch.c;
- *   2. only then the file's progress (events handled so far) is saved (same way);
- *   3. spooled batches are POSTed in order and deleted only when the server answered 200
+ *   2. then the file's progress (events handled so far) is saved with the batch's number
+ *      (temporary file, fsync, rename);
+ *   3. then the batch is moved into the spool (batch-N.nsb); a run that finds a part puts it
+ *      in place when the progress counts it and removes it otherwise (its events are read
+ *      again);
+ *   4. spooled batches are POSTed in order and deleted only when the server answered 200
  *      (which it does after its commit). A restart first re-sends what is in the spool;
  *      the server's de-duplication makes a repeat harmless.
  * Delivery runs on a thread of its own while the files are read: the reader goes on while a
@@ -78,6 +83,7 @@ struct agent {
     struct file_state files[MAX_STATE]; /* progress */
     int nfiles;                         /* used entries */
     uint64_t next_seq;                  /* number of the next spooled batch */
+    uint64_t spooled_seq;               /* the last batch whose progress the state holds */
     /* the file being read */
     struct file_state *cur;       /* its state */
     uint64_t pos;                 /* records handled in this file so far */
@@ -95,9 +101,6 @@ struct agent {
     int wake;               /* batches were spooled since the sender last looked */
     int sending;            /* the sender is delivering */
     int quit;               /* the sender must stop */
-    uint64_t ready_seq;     /* batches numbered below it have their file's progress saved:
-                               the sender may deliver them (a delivered batch whose progress
-                               a crash lost would be read and sent again) */
     /* totals */
     uint64_t read, shipped, skipped, rejected;                       /* by the reader */
     uint64_t accepted, duplicates, refused, batches, failed_batches; /* by the sender */
@@ -117,13 +120,12 @@ static double now_s(void)
 /* ========================================================================================== */
 
 /* Writes data to path through path.tmp, fsync and rename. Returns 0 or -1 (errno set). */
-static int write_durable(const char *path, const void *data, size_t len)
+/* Writes data to path and syncs it to the disk; on failure path is removed. */
+static int write_synced(const char *path, const void *data, size_t len)
 {
-    char tmp[4200];
     int fd, saved;
     const char *p = data;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0) {
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0) {
         return -1;
     }
     while (len) {
@@ -141,28 +143,45 @@ static int write_durable(const char *path, const void *data, size_t len)
         fd = -1;
         goto fail;
     }
-    if (rename(tmp, path) != 0) {
-        fd = -1;
-        goto fail;
-    }
     return 0;
 fail:
     saved = errno;
     if (fd >= 0) {
         close(fd);
     }
-    unlink(tmp);
+    unlink(path);
     errno = saved;
     return -1;
 }
 
-/* Saves the progress of every file: path \t dev \t ino \t done \t size per line. */
+/* Replaces path with data: written beside it and synced, then renamed over it. */
+static int write_durable(const char *path, const void *data, size_t len)
+{
+    char tmp[4300];
+    int saved;
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (write_synced(tmp, data, len) != 0) {
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        saved = errno;
+        unlink(tmp);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
 static int save_state(struct agent *a)
 {
     struct ns_buf b;
     char path[4200];
     int rc = 0;
     ns_buf_init(&b, 64u << 20);
+    rc = ns_buf_printf(&b, "spooled\t%llu\n", (unsigned long long)a->spooled_seq) == NS_OK ? 0 : -1;
     for (int k = 0; k < a->nfiles && rc == 0; k++) {
         const struct file_state *f = &a->files[k];
         rc = ns_buf_printf(&b, "%llu\t%llu\t%llu\t%llu\t%s\n", (unsigned long long)f->dev,
@@ -194,6 +213,10 @@ static int load_state(struct agent *a)
         char *nl = strchr(line, '\n');
         if (nl) {
             *nl = '\0';
+        }
+        if (sscanf(line, "spooled\t%llu", &done) == 1) {
+            a->spooled_seq = done;
+            continue;
         }
         if (sscanf(line, "%llu\t%llu\t%llu\t%llu\t%n", &dev, &ino, &done, &size, &off) != 4 ||
             !off || !line[off]) {
@@ -242,6 +265,32 @@ static int cmp_spooled(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* Batches written but not moved into the spool when a run stopped: those whose progress the
+ * state holds go in (their events will not be read again), the others away (they will). */
+static void recover_parts(struct agent *a)
+{
+    DIR *d = opendir(a->spool);
+    struct dirent *e;
+    if (!d) {
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        unsigned long long seq;
+        int end = 0;
+        char part[4300], path[4200];
+        if (sscanf(e->d_name, "batch-%20llu.nsb.part%n", &seq, &end) != 1 || !end ||
+            e->d_name[end]) {
+            continue;
+        }
+        snprintf(part, sizeof(part), "%s/%s", a->spool, e->d_name);
+        snprintf(path, sizeof(path), "%s/batch-%020llu.%s", a->spool, seq, spool_ext[SPOOL_BATCH]);
+        if (seq <= a->spooled_seq ? rename(part, path) != 0 : unlink(part) != 0) {
+            fprintf(stderr, "ntlmscope ship: cannot recover %s: %s\n", part, strerror(errno));
+        }
+    }
+    closedir(d);
+}
+
 /* The spooled batches, in order. Returns how many (at most max). */
 static size_t list_spool(struct agent *a, struct spooled *out, size_t max)
 {
@@ -272,7 +321,7 @@ static size_t list_spool(struct agent *a, struct spooled *out, size_t max)
 /* Moves the batch being built into the spool, then records the file's progress. */
 static int spool_batch(struct agent *a)
 {
-    char path[4200];
+    char path[4200], part[4300];
     int rc = 0;
     if (a->batch_n == 0) {
         if (a->cur && a->cur->done != a->pos) {
@@ -287,14 +336,32 @@ static int spool_batch(struct agent *a)
     }
     snprintf(path, sizeof(path), "%s/batch-%020llu.%s", a->spool, (unsigned long long)a->next_seq,
              spool_ext[SPOOL_BATCH]);
-    if (write_durable(path, a->batch.out.data, a->batch.out.len) != 0) {
-        fprintf(stderr, "ntlmscope ship: cannot write %s: %s\n", path, strerror(errno));
+    snprintf(part, sizeof(part), "%s.part", path);
+    /* the batch on disk, then the progress with it, then the batch into the spool: a crash
+     * between the last two leaves a part the state counts, which the next run puts in place
+     * (recover_parts); the sender never holds a batch whose events would be read again */
+    if (write_synced(part, a->batch.out.data, a->batch.out.len) != 0) {
+        fprintf(stderr, "ntlmscope ship: cannot write %s: %s\n", part, strerror(errno));
         rc = -1;
     } else {
-        a->next_seq++;
+        uint64_t was_spooled = a->spooled_seq, was_done = a->cur ? a->cur->done : 0;
+        a->spooled_seq = a->next_seq;
         if (a->cur) {
             a->cur->done = a->pos;
-            rc = save_state(a);
+        }
+        if (save_state(a) != 0) {
+            unlink(part);
+            a->spooled_seq = was_spooled;
+            if (a->cur) {
+                a->cur->done = was_done;
+            }
+            rc = -1;
+        } else if (rename(part, path) != 0) {
+            fprintf(stderr, "ntlmscope ship: cannot move %s into the spool: %s\n", part,
+                    strerror(errno));
+            rc = -1; /* the next run puts it in place */
+        } else {
+            a->next_seq++;
         }
     }
     ns_batch_writer_reset(&a->batch);
@@ -406,13 +473,6 @@ static int flush_spool(struct agent *a)
 {
     static struct spooled seqs[MAX_SPOOL];
     size_t n = list_spool(a, seqs, MAX_SPOOL);
-    uint64_t ready;
-    pthread_mutex_lock(&a->lock);
-    ready = a->ready_seq;
-    pthread_mutex_unlock(&a->lock);
-    while (n && seqs[n - 1].seq >= ready) {
-        n--; /* its progress is being saved: the next look takes it */
-    }
     double failing_since = 0, delay = 1.0;
     for (size_t k = 0; k < n; k++) {
         char path[4200], why[512];
@@ -543,7 +603,6 @@ static int send_spooled(struct agent *a, int spooled)
     }
     pthread_mutex_lock(&a->lock);
     a->unsent += spooled;
-    a->ready_seq = a->next_seq;
     a->wake = 1;
     pthread_cond_broadcast(&a->changed);
     while (a->unsent > SEND_AHEAD && !a->fatal && !stop_requested) {
@@ -840,7 +899,6 @@ int ns_cmd_ship(int argc, char **argv)
     }
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->changed, NULL);
-    a->ready_seq = UINT64_MAX; /* until the sender starts: whatever the spool holds */
     /* 5000 events (a binary batch of about 0.5 MB for the bench's 400-host domain): each
      * batch costs the agent an fsync and a request and the server a share of a commit, so
      * fewer, larger batches carry more events per second (4 agents on loopback, with
@@ -905,11 +963,12 @@ int ns_cmd_ship(int argc, char **argv)
         exit_code = 1;
         goto out;
     }
-    a->next_seq = 1;
+    recover_parts(a);
+    a->next_seq = a->spooled_seq + 1; /* never a number the state already counts */
     {
         static struct spooled all[MAX_SPOOL];
         size_t n = list_spool(a, all, MAX_SPOOL);
-        if (n) {
+        if (n && all[n - 1].seq >= a->next_seq) {
             a->next_seq = all[n - 1].seq + 1;
         }
     }
@@ -941,7 +1000,6 @@ int ns_cmd_ship(int argc, char **argv)
         goto summary;
     }
     a->unsent = 0;
-    a->ready_seq = a->next_seq;
     a->sender_on = pthread_create(&a->sender, NULL, sender_main, a) == 0;
     if (watch_dir) {
         if (watch(a, watch_dir, every, once) != 0) {
