@@ -546,7 +546,6 @@ int ns_batch_feed(struct ns_batch *b, const char *data, size_t len)
             struct ns_buf keep = b->pend;
             b->pend = view;
             rc = drain(b);
-            view = b->pend;
             b->pend = keep;
             b->base += b->pos;
             data += b->pos;
@@ -560,8 +559,8 @@ int ns_batch_feed(struct ns_batch *b, const char *data, size_t len)
             }
             return NS_OK;
         }
-        if (take > RECORD_MAX) {
-            take = RECORD_MAX;
+        if (take > b->pend.max - b->pend.len) {
+            take = b->pend.max - b->pend.len; /* room for the record begun: it ends in there */
         }
         if (ns_buf_add(&b->pend, data, take) != NS_OK) {
             BROKEN(b, b->base, "a record larger than the reader holds");

@@ -1782,6 +1782,35 @@ static void test_batch_bad_input(void **state)
             assert_true(events == 2 || strstr(got.data, "rejected at "));
         }
     }
+    /* texts of 7 and 2 MB, fed as 4 MB and then all the rest at once (more than the reader
+     * holds beside the first text's start): the event using one is too large, the reading
+     * goes on */
+    {
+        size_t big = (size_t)7 << 20;
+        char *text = malloc(big);
+        struct ns_parser *p = NULL;
+        struct collect *c = collect_new();
+        struct ns_sink sink = collect_sink(c);
+        assert_non_null(text);
+        memset(text, 'x', big);
+        hb_head(&b);
+        hb_record(&b, 'S', text, big);             /* text 4 */
+        hb_record(&b, 'S', text, (size_t)2 << 20); /* text 5 */
+        hb_event(&b, "\x11\x04", 2);               /* account = the big text */
+        hb_event(&b, "", 0);
+        hb_end(&b, 2);
+        assert_int_equal(ns_parser_new(&p, NS_FMT_AUTO, "t", &sink), NS_OK);
+        assert_int_equal(ns_parser_feed(p, b.data, (size_t)4 << 20), NS_OK);
+        assert_int_equal(ns_parser_feed(p, b.data + ((size_t)4 << 20), b.len - ((size_t)4 << 20)),
+                         NS_OK);
+        assert_int_equal(ns_parser_finish(p), NS_OK);
+        ns_parser_free(p);
+        assert_int_equal(c->n, 1);
+        assert_int_equal(c->rejected, 1);
+        assert_string_equal(c->why[0], "event too large");
+        collect_free(c);
+        free(text);
+    }
     ns_buf_free(&b);
     ns_buf_free(&got);
 }
