@@ -467,6 +467,15 @@ static double jitter(double max)
     return max * (0.5 + 0.5 * (r / 4294967295.0));
 }
 
+/* Delivery gave up (on either thread). */
+static void set_fatal(struct agent *a)
+{
+    pthread_mutex_lock(&a->lock);
+    a->fatal = 1;
+    pthread_cond_broadcast(&a->changed);
+    pthread_mutex_unlock(&a->lock);
+}
+
 /* Sends every spooled batch in order. Returns 0 when the spool is empty, -1 when delivery
  * stopped (a->fatal set when it cannot go on). */
 static int flush_spool(struct agent *a)
@@ -491,7 +500,7 @@ static int flush_spool(struct agent *a)
                 (a->max_retry > 0 && now_s() - failing_since + delay > a->max_retry)) {
                 fprintf(stderr, "ntlmscope ship: giving up for now: %s (%zu batches stay in %s)\n",
                         why, n - k, a->spool);
-                a->fatal = 1;
+                set_fatal(a);
                 return -1;
             }
             {
@@ -506,13 +515,14 @@ static int flush_spool(struct agent *a)
         delay = 1.0;
         pthread_mutex_lock(&a->lock);
         a->unsent--;
+        a->batches += r == SEND_OK;
+        a->failed_batches += r == SEND_BAD_BATCH;
         pthread_cond_broadcast(&a->changed);
         pthread_mutex_unlock(&a->lock);
         if (r == SEND_OK) {
-            a->batches++;
             if (unlink(path) != 0) {
                 fprintf(stderr, "ntlmscope ship: cannot remove %s: %s\n", path, strerror(errno));
-                a->fatal = 1;
+                set_fatal(a);
                 return -1;
             }
         } else if (r == SEND_BAD_BATCH) {
@@ -521,14 +531,13 @@ static int flush_spool(struct agent *a)
             snprintf(bad, sizeof(bad), "%s.refused", path);
             fprintf(stderr, "ntlmscope ship: the server refused %s: %s (kept as %s)\n", path, why,
                     bad);
-            a->failed_batches++;
             if (rename(path, bad) != 0) {
-                a->fatal = 1;
+                set_fatal(a);
                 return -1;
             }
         } else {
             fprintf(stderr, "ntlmscope ship: cannot deliver: %s\n", why);
-            a->fatal = 1;
+            set_fatal(a);
             return -1;
         }
     }
