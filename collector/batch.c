@@ -79,14 +79,6 @@ static int get_varint(const unsigned char *p, size_t n, uint64_t *out)
 /* Writing                                                                                     */
 /* ========================================================================================== */
 
-/* A text written in the batch: where its bytes are in out, and its number. */
-struct ns_batch_slot {
-    uint64_t hash; /* 0: free */
-    size_t off;    /* offset of its bytes in out */
-    uint32_t len;  /* its length */
-    uint32_t id;   /* its number */
-};
-
 static uint64_t text_hash(const char *s, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325u; /* FNV-1a, eight bytes a step */
@@ -115,10 +107,7 @@ void ns_batch_writer_reset(struct ns_batch_writer *w)
 {
     ns_buf_reset(&w->out);
     ns_buf_reset(&w->body);
-    if (w->slots) {
-        memset(w->slots, 0, w->cap * sizeof(*w->slots));
-    }
-    w->ntexts = 0;
+    ns_textset_clear(&w->texts);
     w->events = 0;
 }
 
@@ -129,68 +118,36 @@ void ns_batch_writer_free(struct ns_batch_writer *w)
     }
     ns_buf_free(&w->out);
     ns_buf_free(&w->body);
-    free(w->slots);
-    w->slots = NULL;
-    w->cap = 0;
-}
-
-/* Doubles the table of texts (or makes its first one). */
-static int grow_slots(struct ns_batch_writer *w)
-{
-    size_t cap = w->cap ? w->cap * 2 : 4096;
-    struct ns_batch_slot *s = calloc(cap, sizeof(*s));
-    if (!s) {
-        return NS_ENOMEM;
-    }
-    for (size_t k = 0; k < w->cap; k++) {
-        if (w->slots[k].hash) {
-            size_t at = (size_t)w->slots[k].hash & (cap - 1);
-            while (s[at].hash) {
-                at = (at + 1) & (cap - 1);
-            }
-            s[at] = w->slots[k];
-        }
-    }
-    free(w->slots);
-    w->slots = s;
-    w->cap = cap;
-    return NS_OK;
+    ns_textset_free(&w->texts);
 }
 
 /* The number of text s in the batch, writing its record first when it is new. */
 static int text_id(struct ns_batch_writer *w, const char *s, uint32_t *id)
 {
-    size_t len = strlen(s), at;
+    size_t len = strlen(s), n;
     uint64_t h = text_hash(s, len);
+    struct ns_textset_slot *slot;
     unsigned char *p;
     if (len > RECORD_MAX) {
         return NS_ETOOBIG;
     }
-    if (((size_t)w->ntexts + 1) * 2 > w->cap && grow_slots(w) != NS_OK) {
+    if (!(slot = ns_textset_find(&w->texts, w->out.data, s, len, h))) {
         return NS_ENOMEM;
     }
-    for (at = (size_t)h & (w->cap - 1); w->slots[at].hash; at = (at + 1) & (w->cap - 1)) {
-        const struct ns_batch_slot *e = &w->slots[at];
-        if (e->hash == h && e->len == len && !memcmp(w->out.data + e->off, s, len)) {
-            *id = e->id;
-            return NS_OK;
-        }
+    if (slot->hash) {
+        *id = slot->id;
+        return NS_OK;
     }
-    if (w->ntexts == UINT32_MAX ||
+    if (w->out.len + 11 + len > UINT32_MAX || w->texts.used >= UINT32_MAX ||
         !(p = (unsigned char *)ns_buf_space(&w->out, 11 + len + END_ROOM))) {
         return NS_ETOOBIG;
     }
-    {
-        size_t n = 1 + put_varint(p + 1, len);
-        p[0] = 'S';
-        memcpy(p + n, s, len);
-        w->slots[at].hash = h;
-        w->slots[at].off = w->out.len + n;
-        w->slots[at].len = (uint32_t)len;
-        w->slots[at].id = w->ntexts;
-        *id = w->ntexts++;
-        ns_buf_commit(&w->out, n + len);
-    }
+    n = 1 + put_varint(p + 1, len);
+    p[0] = 'S';
+    memcpy(p + n, s, len);
+    *id = (uint32_t)w->texts.used;
+    ns_textset_put(&w->texts, slot, h, (uint32_t)(w->out.len + n), (uint32_t)len, *id);
+    ns_buf_commit(&w->out, n + len);
     return NS_OK;
 }
 

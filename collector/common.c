@@ -562,3 +562,70 @@ size_t ns_utf8_len(const unsigned char *p, size_t n, uint32_t *cp)
     *cp = c;
     return len;
 }
+
+/* ========================================================================================== */
+/* Text sets                                                                                   */
+/* ========================================================================================== */
+
+static int textset_grow(struct ns_textset *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 4096;
+    struct ns_textset_slot *n = calloc(cap, sizeof(*n));
+    if (!n) {
+        return NS_ENOMEM;
+    }
+    for (size_t k = 0; k < t->cap; k++) {
+        if (t->slots[k].hash) {
+            size_t m = (size_t)t->slots[k].hash & (cap - 1);
+            while (n[m].hash) {
+                m = (m + 1) & (cap - 1);
+            }
+            n[m] = t->slots[k];
+        }
+    }
+    free(t->slots);
+    t->slots = n;
+    t->cap = cap;
+    return NS_OK;
+}
+
+struct ns_textset_slot *ns_textset_find(struct ns_textset *t, const char *base, const char *s,
+                                        size_t len, uint64_t h)
+{
+    size_t m;
+    if ((t->used + 1) * 2 > t->cap && textset_grow(t) != NS_OK) {
+        return NULL;
+    }
+    for (m = (size_t)h & (t->cap - 1); t->slots[m].hash; m = (m + 1) & (t->cap - 1)) {
+        const struct ns_textset_slot *e = &t->slots[m];
+        if (e->hash == h && e->len == len && !memcmp(base + e->off, s, len)) {
+            break;
+        }
+    }
+    return &t->slots[m];
+}
+
+void ns_textset_put(struct ns_textset *t, struct ns_textset_slot *slot, uint64_t h, uint32_t off,
+                    uint32_t len, uint32_t id)
+{
+    slot->hash = h;
+    slot->off = off;
+    slot->len = len;
+    slot->id = id;
+    t->used++;
+}
+
+void ns_textset_clear(struct ns_textset *t)
+{
+    if (t->slots) {
+        memset(t->slots, 0, t->cap * sizeof(*t->slots));
+    }
+    t->used = 0;
+}
+
+void ns_textset_free(struct ns_textset *t)
+{
+    free(t->slots);
+    t->slots = NULL;
+    t->cap = t->used = 0;
+}

@@ -81,6 +81,32 @@ void ns_arena_reset(struct ns_arena *a);
 void ns_arena_free(struct ns_arena *a);
 
 /* ------------------------------------------------------------------------------------------ */
+/* A set of texts kept in a caller's buffer, found by their hash                               */
+/* ------------------------------------------------------------------------------------------ */
+
+struct ns_textset_slot {
+    uint64_t hash; /* the caller's hash of the text, never 0; 0: a free slot */
+    uint32_t off;  /* where the text's bytes are in the caller's buffer */
+    uint32_t len;  /* its length */
+    uint32_t id;   /* the caller's number for it */
+};
+struct ns_textset {
+    struct ns_textset_slot *slots; /* cap entries, a power of two */
+    size_t cap, used;
+};
+
+/* The slot of the len bytes s (hash h, not 0) among the texts at base + off: the one that
+ * holds it, or the free one where it goes, which the caller then fills with
+ * ns_textset_put. NULL when out of memory. */
+struct ns_textset_slot *ns_textset_find(struct ns_textset *t, const char *base, const char *s,
+                                        size_t len, uint64_t h);
+void ns_textset_put(struct ns_textset *t, struct ns_textset_slot *slot, uint64_t h, uint32_t off,
+                    uint32_t len, uint32_t id);
+/* Forgets every text, keeping the memory. */
+void ns_textset_clear(struct ns_textset *t);
+void ns_textset_free(struct ns_textset *t);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Conversions                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 

@@ -125,15 +125,12 @@ void ns_batch_free(struct ns_batch *b);
 /* Canonical events in a binary batch (what the agent ships: batch.c)                          */
 /* ------------------------------------------------------------------------------------------ */
 
-struct ns_batch_slot;
 /* Writes canonical events as one batch: each text once, then referred to by number. */
 struct ns_batch_writer {
-    struct ns_buf out;           /* the batch so far; after ns_batch_end, all of it */
-    struct ns_buf body;          /* scratch: the event being written */
-    struct ns_batch_slot *slots; /* the texts written, by hash */
-    size_t cap;                  /* slots allocated (a power of 2) */
-    uint32_t ntexts;             /* texts written */
-    uint64_t events;             /* events written */
+    struct ns_buf out;       /* the batch so far; after ns_batch_end, all of it */
+    struct ns_buf body;      /* scratch: the event being written */
+    struct ns_textset texts; /* the texts written (used: how many), numbered in order */
+    uint64_t events;         /* events written */
 };
 /* An empty batch of at most max bytes. */
 void ns_batch_writer_init(struct ns_batch_writer *w, size_t max);

@@ -22,7 +22,8 @@
  *   a text record: PIPE_TEXT, its length (4 bytes), its ns_intern_hash (8), its bytes, a NUL;
  *   an event record: per field present, its number, a flags byte (1: has a value, 4: a
  *   non-zero int follows, 2: a text follows), the int's 8 bytes, the offset of its text's
- *   record (4 bytes); then PIPE_END and the event's dependency hashes (struct ns_digest).
+ *   bytes in its record (4 bytes); then PIPE_END and the event's dependency hashes (struct
+ *   ns_digest).
  * A text's record comes before the first event that refers to it. The hashes are computed
  * by the thread that serializes, so the store thread need not; texts once (bench/run.sh's
  * domain: 250 bytes per event instead of 520 with each text in every event) let the ring run
@@ -31,17 +32,6 @@
 #define PIPE_TEXT 0xFE
 #define TEXT_HEAD (1 + 4 + 8) /* a text record's bytes before its text */
 _Static_assert(NS_F_COUNT < PIPE_TEXT, "a field number must fit a byte below PIPE_TEXT");
-
-/* The texts written in a buffer being filled, by hash (the writing thread's alone). */
-struct text_slot {
-    uint64_t hash; /* ns_intern_hash; 0: free (a hash of 0 is taken as 1) */
-    uint32_t off;  /* offset of its record in the buffer */
-    uint32_t len;  /* its length */
-};
-struct text_index {
-    struct text_slot *slots; /* cap entries */
-    size_t cap, used;        /* cap: a power of two */
-};
 
 /* Whether a field's text is interned (its hash goes to the store), by field. */
 static unsigned char interned[NS_F_COUNT];
@@ -54,59 +44,20 @@ static void interned_init(void)
     }
 }
 
-static void text_index_clear(struct text_index *x)
+/* The offset of text s in b (in its record), appending the record when b has none yet; x
+ * holds the texts b has (the writing thread's alone). */
+static int text_offset(struct ns_buf *b, struct ns_textset *x, const char *s, uint32_t *off)
 {
-    if (x->slots) {
-        memset(x->slots, 0, x->cap * sizeof(*x->slots));
-    }
-    x->used = 0;
-}
-
-static void text_index_free(struct text_index *x)
-{
-    free(x->slots);
-    x->slots = NULL;
-    x->cap = x->used = 0;
-}
-
-static int text_index_grow(struct text_index *x)
-{
-    size_t cap = x->cap ? x->cap * 2 : 4096;
-    struct text_slot *n = calloc(cap, sizeof(*n));
-    if (!n) {
-        return NS_ENOMEM;
-    }
-    for (size_t k = 0; k < x->cap; k++) {
-        if (x->slots[k].hash) {
-            size_t m = x->slots[k].hash & (cap - 1);
-            while (n[m].hash) {
-                m = (m + 1) & (cap - 1);
-            }
-            n[m] = x->slots[k];
-        }
-    }
-    free(x->slots);
-    x->slots = n;
-    x->cap = cap;
-    return NS_OK;
-}
-
-/* The offset of text s's record in b, appending the record when b has none yet. */
-static int text_offset(struct ns_buf *b, struct text_index *x, const char *s, uint32_t *off)
-{
-    size_t len = strlen(s), m;
+    size_t len = strlen(s);
     uint64_t h = ns_intern_hash(s);
+    struct ns_textset_slot *slot = ns_textset_find(x, b->data, s, len, h ? h : 1);
     char *p;
-    h = h ? h : 1;
-    if ((x->used + 1) * 2 > x->cap && text_index_grow(x) != NS_OK) {
+    if (!slot) {
         return NS_ENOMEM;
     }
-    for (m = h & (x->cap - 1); x->slots[m].hash; m = (m + 1) & (x->cap - 1)) {
-        const struct text_slot *t = &x->slots[m];
-        if (t->hash == h && t->len == len && !memcmp(b->data + t->off + TEXT_HEAD, s, len)) {
-            *off = t->off;
-            return NS_OK;
-        }
+    if (slot->hash) {
+        *off = slot->off;
+        return NS_OK;
     }
     if (b->len + TEXT_HEAD + len + 1 > UINT32_MAX || !(p = ns_buf_space(b, TEXT_HEAD + len + 1))) {
         return NS_ENOMEM;
@@ -118,11 +69,8 @@ static int text_offset(struct ns_buf *b, struct text_index *x, const char *s, ui
         memcpy(p + 5, &h, sizeof(h));
         memcpy(p + TEXT_HEAD, s, len + 1);
     }
-    x->slots[m].hash = h;
-    x->slots[m].off = (uint32_t)b->len;
-    x->slots[m].len = (uint32_t)len;
-    x->used++;
-    *off = (uint32_t)b->len;
+    *off = (uint32_t)(b->len + TEXT_HEAD);
+    ns_textset_put(x, slot, h ? h : 1, *off, (uint32_t)len, 0);
     ns_buf_commit(b, TEXT_HEAD + len + 1);
     return NS_OK;
 }
@@ -145,13 +93,13 @@ struct ns_pipeline {
     int busy;                            /* the store thread is storing a chunk */
     int quit;                            /* the store thread must stop */
     struct ns_event ev;                  /* the event being stored (texts in its chunk) */
-    struct text_index idx;               /* the texts of the chunk being filled */
+    struct ns_textset idx;               /* the texts of the chunk being filled */
 };
 
 /* Events parsed and held to be stored later (an HTTP batch). */
 struct ns_held {
     struct ns_buf buf;     /* serialized */
-    struct text_index idx; /* their texts */
+    struct ns_textset idx; /* their texts */
 };
 
 /* Frees a pipeline's memory (its thread is gone). */
@@ -161,7 +109,7 @@ static void pipeline_free(struct ns_pipeline *p)
         ns_buf_free(&p->chunk[k].buf);
     }
     ns_event_free(&p->ev);
-    text_index_free(&p->idx);
+    ns_textset_free(&p->idx);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->changed);
     free(p);
@@ -185,7 +133,7 @@ static int store_one(struct ns_ingest *in, const struct ns_event *ev)
 
 /* Appends ev and its dependency hashes to b: the records of its new texts, then its own (its
  * size counted first, then written in place). */
-static int put_event(struct ns_buf *b, struct text_index *x, const struct ns_event *ev)
+static int put_event(struct ns_buf *b, struct ns_textset *x, const struct ns_event *ev)
 {
     size_t need = 1 + 2 * sizeof(uint64_t), at = 0;
     uint32_t off[NS_F_COUNT];
@@ -258,9 +206,9 @@ static void get_event(const struct ns_buf *b, size_t *pos, struct ns_event *ev, 
             uint32_t off;
             memcpy(&off, p + at, sizeof(off));
             at += sizeof(off);
-            ev->s[f] = p + off + TEXT_HEAD;
-            if (interned[f]) {
-                memcpy(&d->str[f], p + off + 5, sizeof(d->str[f]));
+            ev->s[f] = p + off;
+            if (interned[f]) { /* the hash stands just before the text */
+                memcpy(&d->str[f], p + off - sizeof(d->str[f]), sizeof(d->str[f]));
             }
         }
     }
@@ -400,7 +348,7 @@ static int hand_over(struct ns_ingest *in)
         pthread_cond_wait(&p->changed, &p->lock);
     }
     p->filling = k;
-    text_index_clear(&p->idx); /* the parser's alone */
+    ns_textset_clear(&p->idx); /* the parser's alone */
     rc = in->db_rc;            /* read under the lock: the store thread writes it */
     pthread_mutex_unlock(&p->lock);
     return rc;
@@ -457,7 +405,7 @@ int ns_ingest_store_held(struct ns_ingest *in)
     store_serialized(in, &in->held->buf, in->nheld, &ev);
     ns_event_free(&ev);
     ns_buf_reset(&in->held->buf);
-    text_index_clear(&in->held->idx);
+    ns_textset_clear(&in->held->idx);
     in->nheld = 0;
     return in->db_rc;
 }
@@ -466,7 +414,7 @@ void ns_ingest_drop_held(struct ns_ingest *in)
 {
     if (in && in->held) {
         ns_buf_free(&in->held->buf);
-        text_index_free(&in->held->idx);
+        ns_textset_free(&in->held->idx);
         free(in->held);
         in->held = NULL;
         in->nheld = 0;

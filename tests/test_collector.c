@@ -1570,11 +1570,11 @@ static void test_batch_round_trip(void **state)
     assert_int_equal(ns_batch_put(&w, &c->ev[0]), NS_OK);
     one = w.out.len;
     {
-        uint32_t texts = w.ntexts;
+        size_t texts = w.texts.used;
         for (int k = 1; k < 100; k++) {
             assert_int_equal(ns_batch_put(&w, &c->ev[0]), NS_OK);
         }
-        assert_int_equal(w.ntexts, texts);
+        assert_int_equal(w.texts.used, texts);
     }
     assert_true(w.out.len < one + 99 * (size_t)(3 * NS_F_COUNT));
     ns_event_free(&ev);
